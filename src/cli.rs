@@ -1,0 +1,227 @@
+//! The command line: one function per command, each saying what it is for.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use std::sync::Arc;
+
+use crate::bot;
+use crate::config::{Config, ConfigError, Credentials};
+use crate::corpus::{self, Corpus, CorpusError};
+use crate::eval;
+use crate::index::IndexError;
+use crate::render;
+use crate::search::Engine;
+
+#[derive(Debug, Parser)]
+#[command(name = "summit-bot", version, about = "Answers questions about the 2024 Wuzhen Summit by quoting its news articles")]
+pub struct Cli {
+    /// Settings file (default: config/default.toml, else the built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Corpus: a directory of Markdown articles or a JSONL file of {"id","title","text"}.
+    #[arg(long, global = true, value_name = "PATH")]
+    corpus: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the Telegram bot (the default): long polling, answers in private and group chats.
+    Serve,
+    /// Answer a question on the command line (no token needed). Without a question,
+    /// answers one question per line of standard input.
+    Ask {
+        /// Print one JSON object per question instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The question (several words are joined with spaces).
+        question: Vec<String>,
+    },
+    /// Turn text extracted from a newspaper page into Markdown articles.
+    Import {
+        /// The extracted text.
+        raw: PathBuf,
+        /// Directory to write one `<id>.md` per article into.
+        #[arg(long, default_value = "corpus")]
+        out: PathBuf,
+    },
+    /// Score the engine on a question file (summit or retrieval format).
+    Eval {
+        file: PathBuf,
+        /// How many misses to list.
+        #[arg(long, default_value_t = 20)]
+        misses: usize,
+        /// Also write per-question relevance features as JSON lines to this file.
+        #[arg(long, value_name = "FILE")]
+        dump: Option<PathBuf>,
+    },
+}
+
+/// Everything a command can fail with; each prints as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("corpus: {0}")]
+    Corpus(#[from] CorpusError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("import: {0}")]
+    Import(String),
+    #[error(transparent)]
+    Eval(#[from] eval::EvalError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Bot(#[from] bot::BotError),
+}
+
+impl AppError {
+    /// 2 for what the operator must fix (settings, corpus, credentials), 1 otherwise.
+    fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Config(_)
+            | AppError::Corpus(_)
+            | AppError::Import(_)
+            | AppError::Eval(_)
+            | AppError::Bot(bot::BotError::InvalidToken) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = dotenvy::dotenv();
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    init_logging(if serving { "info" } else { "warn" });
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("summit-bot: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn run(cli: Cli) -> Result<ExitCode, AppError> {
+    let config = || Config::load(cli.config.as_deref(), cli.corpus.as_deref(), std::env::vars());
+    match cli.command {
+        None | Some(Command::Serve) => serve(config()?),
+        Some(Command::Ask { json, question }) => ask(&config()?, json, &question),
+        Some(Command::Import { raw, out }) => import(&raw, &out),
+        Some(Command::Eval { file, misses, dump }) => {
+            evaluate(&config()?, &file, misses, dump.as_deref())
+        }
+    }
+}
+
+/// Loads the corpus and builds the engine: the common start of every command.
+pub fn load_engine(config: &Config) -> Result<Engine, AppError> {
+    let corpus = Corpus::load(&config.corpus)?;
+    Ok(Engine::new(&corpus, config.search.clone())?)
+}
+
+/// `serve`: the Telegram bot, until SIGTERM or SIGINT.
+fn serve(config: Config) -> Result<ExitCode, AppError> {
+    let credentials = Credentials::from_env(|name| std::env::var(name).ok())?;
+    let engine = Arc::new(load_engine(&config)?);
+    tracing::info!(
+        articles = engine.index().articles.len(),
+        passages = engine.index().passages.len(),
+        corpus = %config.corpus.display(),
+        "corpus indexed"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let stop = bot::stop_on_signals();
+        bot::serve(config, credentials, engine, stop).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ask`: one question from the arguments, or one per line of standard input.
+fn ask(config: &Config, json: bool, question: &[String]) -> Result<ExitCode, AppError> {
+    let engine = load_engine(config)?;
+    let articles = &engine.index().articles;
+    let ctx = render::Context { articles, examples: &config.help.examples, bot_username: None };
+    let show = |q: &str| {
+        let answer = engine.ask(q);
+        if json {
+            render::json(&answer)
+        } else {
+            render::plain(&answer, &ctx)
+        }
+    };
+    let stdout = std::io::stdout();
+    if !question.is_empty() {
+        let mut out = stdout.lock();
+        writeln!(out, "{}", show(&question.join(" ")))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Batch mode: one answer per line, flushed as we go so a pipe sees answers
+    // while questions are still coming.
+    let mut out = stdout.lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = match line {
+            Ok(line) => line,
+            // A line that is not UTF-8 still gets its (empty-question) answer.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => String::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let shown = show(&line);
+        if json {
+            writeln!(out, "{shown}")?;
+        } else {
+            writeln!(out, "{shown}\n")?;
+        }
+        out.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `import`: extracted newspaper text → Markdown articles.
+fn import(raw: &Path, out: &Path) -> Result<ExitCode, AppError> {
+    let text = std::fs::read_to_string(raw)
+        .map_err(|e| AppError::Import(format!("{}: {e}", raw.display())))?;
+    let articles = corpus::import::import_raw(&text).map_err(|e| AppError::Import(format!("{}: {e}", raw.display())))?;
+    let written = corpus::import::write_corpus(&articles, out)?;
+    for path in &written {
+        println!("{}", path.display());
+    }
+    eprintln!("wrote {} articles to {}", written.len(), out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `eval`: quality figures of the engine on a question file.
+fn evaluate(
+    config: &Config,
+    file: &Path,
+    misses: usize,
+    dump: Option<&Path>,
+) -> Result<ExitCode, AppError> {
+    let questions = eval::read_questions(file)?;
+    let mut config = config.clone();
+    // Ranking metrics look at the top 10; the answer's own filter would hide ranks 2-10.
+    config.search.max_passages = 10;
+    config.search.min_extra_coverage = 0.0;
+    let engine = load_engine(&config)?;
+    let report = eval::evaluate_engine(&questions, &engine);
+    print!("{}", report.render(misses));
+    if let Some(path) = dump {
+        std::fs::write(path, report.features.join("\n") + "\n")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

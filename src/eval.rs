@@ -1,0 +1,186 @@
+//! `summit-bot eval`: scores the engine on a question file, in either format:
+//! - summit: `{"id","question","evidence":[..],"answers":[..]}` or `{"id","question","unanswerable":..}`
+//! - retrieval: `{"id","question","gold_id","answers":[..]}`
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::search::{Answer, Engine};
+
+#[derive(Debug, Deserialize)]
+pub struct EvalQuestion {
+    #[serde(default)]
+    pub id: String,
+    pub question: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    #[serde(default)]
+    pub answers: Vec<String>,
+    #[serde(default)]
+    pub gold_id: Option<String>,
+    #[serde(default)]
+    pub unanswerable: Option<serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}:{line}: {message}")]
+    Invalid { path: String, line: usize, message: String },
+}
+
+/// Reads a question file (JSON lines; blank lines skipped).
+pub fn read_questions(path: &Path) -> Result<Vec<EvalQuestion>, EvalError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: name.clone(), source })?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let q: EvalQuestion = serde_json::from_str(line).map_err(|e| EvalError::Invalid {
+            path: name.clone(),
+            line: n + 1,
+            message: e.to_string(),
+        })?;
+        if q.gold_id.is_none() && q.evidence.is_empty() && q.unanswerable.is_none() {
+            return Err(EvalError::Invalid {
+                path: name,
+                line: n + 1,
+                message: "needs `gold_id`, `evidence` or `unanswerable`".into(),
+            });
+        }
+        out.push(q);
+    }
+    Ok(out)
+}
+
+/// Totals over a question file.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    pub answerable: usize,
+    pub hit1: usize,
+    pub hit3: usize,
+    pub hit5: usize,
+    pub mrr10: f64,
+    pub answer_in_quote1: usize,
+    /// Answerable questions the engine declined.
+    pub false_abstentions: usize,
+    pub unanswerable: usize,
+    /// Unanswerable questions correctly declined.
+    pub abstained: usize,
+    pub misses: Vec<String>,
+    /// One JSON line per question: its relevance features and whether the
+    /// top passage was gold (for calibrating abstention).
+    pub features: Vec<String>,
+}
+
+fn squeeze(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Is the passage at `rank` of `answer` a gold one for `q`?
+fn is_gold(q: &EvalQuestion, id: &str, text: &str) -> bool {
+    match &q.gold_id {
+        Some(gold) => id == gold,
+        None => {
+            let text = squeeze(text);
+            q.evidence.iter().any(|e| text.contains(&squeeze(e)))
+        }
+    }
+}
+
+/// Scores every question. `answer` runs one question (the engine, normally).
+pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answer) -> Report {
+    let mut r = Report::default();
+    for q in questions {
+        let a = answer(&q.question);
+        let top_gold = a.passages.first().is_some_and(|h| is_gold(q, &h.id, &h.text));
+        r.features.push(
+            serde_json::json!({
+                "id": q.id,
+                "answerable": q.unanswerable.is_none(),
+                "top_gold": top_gold,
+                "coverage": a.relevance.coverage,
+                "keyword_coverage": a.relevance.keyword_coverage,
+            })
+            .to_string(),
+        );
+        if q.unanswerable.is_some() {
+            r.unanswerable += 1;
+            if a.answered() {
+                r.misses.push(format!("{} answered an unanswerable question: {} → {}", q.id, q.question, a.passages[0].quote));
+            } else {
+                r.abstained += 1;
+            }
+            continue;
+        }
+        r.answerable += 1;
+        if !a.answered() {
+            r.false_abstentions += 1;
+            r.misses.push(format!("{} abstained: {}", q.id, q.question));
+            continue;
+        }
+        let rank = a.passages.iter().take(10).position(|h| is_gold(q, &h.id, &h.text));
+        if let Some(rank) = rank {
+            r.hit1 += usize::from(rank == 0);
+            r.hit3 += usize::from(rank < 3);
+            r.hit5 += usize::from(rank < 5);
+            r.mrr10 += 1.0 / (rank as f64 + 1.0);
+        }
+        let top = &a.passages[0];
+        let quote = squeeze(&top.quote);
+        let quoted = rank == Some(0)
+            && (q.answers.is_empty() || q.answers.iter().any(|ans| quote.contains(&squeeze(ans))));
+        r.answer_in_quote1 += usize::from(quoted);
+        if rank != Some(0) {
+            r.misses.push(format!("{} rank {:?}: {} → {} {}", q.id, rank.map(|r| r + 1), q.question, top.id, top.quote));
+        } else if !quoted {
+            r.misses.push(format!("{} quote lacks {:?}: {} → {}", q.id, q.answers, q.question, top.quote));
+        }
+    }
+    r
+}
+
+impl Report {
+    /// The human-readable summary (misses first, at most `show_misses`).
+    pub fn render(&self, show_misses: usize) -> String {
+        let mut out = String::new();
+        for m in self.misses.iter().take(show_misses) {
+            let _ = writeln!(out, "miss: {m}");
+        }
+        if self.misses.len() > show_misses {
+            let _ = writeln!(out, "… {} more misses", self.misses.len() - show_misses);
+        }
+        let n = self.answerable.max(1) as f64;
+        if self.answerable > 0 {
+            let _ = writeln!(
+                out,
+                "answerable {}: hit@1 {:.3} ({}/{})  hit@3 {:.3}  recall@5 {:.3}  MRR@10 {:.3}  answer-in-quote@1 {:.3} ({}/{})  false abstentions {}",
+                self.answerable,
+                self.hit1 as f64 / n,
+                self.hit1,
+                self.answerable,
+                self.hit3 as f64 / n,
+                self.hit5 as f64 / n,
+                self.mrr10 / n,
+                self.answer_in_quote1 as f64 / n,
+                self.answer_in_quote1,
+                self.answerable,
+                self.false_abstentions,
+            );
+        }
+        if self.unanswerable > 0 {
+            let _ = writeln!(out, "unanswerable {}: abstained {}/{}", self.unanswerable, self.abstained, self.unanswerable);
+        }
+        out
+    }
+}
+
+/// Runs `evaluate` with `engine`.
+pub fn evaluate_engine(questions: &[EvalQuestion], engine: &Engine) -> Report {
+    evaluate(questions, |q| engine.ask(q))
+}

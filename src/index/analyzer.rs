@@ -1,0 +1,227 @@
+//! The two ways we cut Chinese text into terms, used identically for indexing
+//! and for questions: jieba words (search mode) and CJK character bigrams.
+//!
+//! Both fold the text first ([`crate::text::fold`]: 繁→简, widths, case), then
+//! report byte offsets into the *unfolded* input, always on char boundaries:
+//! tantivy's snippet machinery and our highlighter slice the original text with
+//! them. Positions never decrease.
+
+use std::sync::LazyLock;
+
+use jieba_rs::Jieba;
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+use crate::text::{fold, is_han};
+
+/// The default jieba dictionary, loaded once per process (it is the bulk of
+/// start-up time, so nothing else should load it again).
+static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+
+/// Loads the jieba dictionary now rather than on the first question.
+pub fn warm_up() {
+    LazyLock::force(&JIEBA);
+}
+
+/// Byte offset of every char of `text`, plus `text.len()` at the end, so a char
+/// range of the folded text maps to a byte range of the original.
+fn char_starts(text: &str) -> Vec<usize> {
+    let mut starts: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
+    starts.push(text.len());
+    starts
+}
+
+/// A term worth indexing: it has a letter, digit or ideograph.
+fn is_term(word: &str) -> bool {
+    word.chars().any(|c| c.is_alphanumeric())
+}
+
+/// jieba search-mode words of `text` (sub-words of long words included).
+pub fn words(text: &str) -> Vec<Token> {
+    let folded = fold(text);
+    let starts = char_starts(text);
+    let mut tokens = Vec::new();
+    let mut position = 0;
+    for tok in JIEBA.cut_for_search(&folded, true) {
+        if !is_term(tok.word) {
+            continue;
+        }
+        // Search mode emits a word's sub-words just before the word: they get
+        // consecutive positions, which keeps positions increasing.
+        tokens.push(Token {
+            offset_from: starts[tok.start],
+            offset_to: starts[tok.end],
+            position,
+            text: tok.word.to_string(),
+            position_length: 1,
+        });
+        position += 1;
+    }
+    tokens
+}
+
+/// jieba's default (precise) segmentation of already folded text: the words a
+/// person would name, without search mode's extra sub-words.
+pub fn cut_folded(folded: &str) -> Vec<&str> {
+    JIEBA.cut(folded, true).into_iter().map(|t| t.word).filter(|w| is_term(w)).collect()
+}
+
+/// The terms of [`words`] for already folded text (the question side, which
+/// needs no offsets).
+pub fn word_terms_folded(folded: &str) -> Vec<&str> {
+    JIEBA.cut_for_search(folded, true).into_iter().map(|t| t.word).filter(|w| is_term(w)).collect()
+}
+
+/// Overlapping CJK bigrams of every run of ideographs (a lone ideograph is kept
+/// as a unigram), and every run of ASCII letters/digits as one term. Everything
+/// else separates. Out-of-vocabulary names (洪曜庄) match through these.
+pub fn bigrams(text: &str) -> Vec<Token> {
+    let folded: Vec<char> = fold(text).chars().collect();
+    let starts = char_starts(text);
+    let mut tokens = Vec::new();
+    let push = |from: usize, to: usize, tokens: &mut Vec<Token>| {
+        let position = tokens.len();
+        tokens.push(Token {
+            offset_from: starts[from],
+            offset_to: starts[to],
+            position,
+            text: folded[from..to].iter().collect(),
+            position_length: 1,
+        });
+    };
+    let mut i = 0;
+    while i < folded.len() {
+        let c = folded[i];
+        if is_han(c) {
+            let start = i;
+            while i < folded.len() && is_han(folded[i]) {
+                i += 1;
+            }
+            if i - start == 1 {
+                push(start, i, &mut tokens);
+            } else {
+                for j in start..i - 1 {
+                    push(j, j + 2, &mut tokens);
+                }
+            }
+        } else if c.is_ascii_alphanumeric() {
+            let start = i;
+            while i < folded.len() && folded[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            push(start, i, &mut tokens);
+        } else {
+            i += 1;
+        }
+    }
+    tokens
+}
+
+/// A token stream over tokens computed up front (our analyzers need the whole
+/// text anyway: jieba segments sentences, bigrams look ahead one char).
+pub struct VecTokenStream {
+    tokens: Vec<Token>,
+    /// Index of the current token plus one (0 = before the first).
+    next: usize,
+}
+
+impl TokenStream for VecTokenStream {
+    fn advance(&mut self) -> bool {
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// tantivy tokenizer named [`JIEBA_TOKENIZER`]: [`words`].
+#[derive(Clone, Default)]
+pub struct JiebaTokenizer;
+
+/// tantivy tokenizer named [`BIGRAM_TOKENIZER`]: [`bigrams`].
+#[derive(Clone, Default)]
+pub struct BigramTokenizer;
+
+pub const JIEBA_TOKENIZER: &str = "summit_jieba";
+pub const BIGRAM_TOKENIZER: &str = "summit_bigram";
+
+impl Tokenizer for JiebaTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        VecTokenStream { tokens: words(text), next: 0 }
+    }
+}
+
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        VecTokenStream { tokens: bigrams(text), next: 0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(tokens: &[Token]) -> Vec<&str> {
+        tokens.iter().map(|t| t.text.as_str()).collect()
+    }
+
+    fn assert_sane(text: &str, tokens: &[Token]) {
+        let mut last = 0;
+        for t in tokens {
+            assert!(text.is_char_boundary(t.offset_from) && text.is_char_boundary(t.offset_to));
+            assert!(t.offset_from < t.offset_to && t.offset_to <= text.len());
+            assert!(t.position >= last, "positions must not decrease");
+            last = t.position;
+        }
+    }
+
+    #[test]
+    fn bigrams_of_mixed_text() {
+        let text = "爱立信的5G可编程网络";
+        let tokens = bigrams(text);
+        assert_eq!(texts(&tokens), ["爱立", "立信", "信的", "5g", "可编", "编程", "程网", "网络"]);
+        assert_sane(text, &tokens);
+    }
+
+    #[test]
+    fn traditional_folds_and_offsets_point_into_original() {
+        let text = "梵語的學術研究，ＡＩ全息艙";
+        for tokens in [words(text), bigrams(text)] {
+            assert_sane(text, &tokens);
+            for t in &tokens {
+                assert_eq!(fold(&text[t.offset_from..t.offset_to]), t.text);
+            }
+        }
+        assert!(texts(&bigrams(text)).contains(&"学术"));
+        assert!(texts(&words(text)).contains(&"ai"));
+    }
+
+    #[test]
+    fn emoji_and_controls_do_not_break_offsets() {
+        let text = "👍人工智能🚀\u{0007}AI+AR眼镜 café";
+        for tokens in [words(text), bigrams(text)] {
+            assert_sane(text, &tokens);
+        }
+        assert!(words("🙂🙂").is_empty());
+        assert!(bigrams("").is_empty());
+    }
+
+    #[test]
+    fn words_cut_for_search() {
+        let tokens = words("中国网络空间研究院编写");
+        let t = texts(&tokens);
+        assert!(t.contains(&"研究院") || t.contains(&"研究"), "{t:?}");
+        assert_sane("中国网络空间研究院编写", &tokens);
+    }
+}

@@ -1,0 +1,151 @@
+//! Which sentences of a passage hold which terms, computed once at build time.
+//!
+//! Answering a question checks every question term against every sentence of
+//! about twenty candidate passages; doing that with substring search scans
+//! each passage dozens of times per question. Instead each passage keeps a
+//! sorted table from term hash to a bitmask of the sentences holding it, and
+//! a term is looked up with one binary search.
+//!
+//! Terms are the units of [`crate::index::analyzer::bigrams`] plus every single
+//! ideograph: a question word of one or more chars is present in a sentence
+//! when all its terms are.
+
+use std::ops::Range;
+
+use crate::text::is_han;
+
+/// 32-bit FNV-1a: collisions among a passage's few hundred terms are negligible.
+fn hash(term: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in term.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Calls `emit` with every term of folded `text` and its byte offset.
+fn for_each_term(text: &str, mut emit: impl FnMut(&str, usize)) {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let end_of = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        if is_han(c) {
+            emit(&text[at..end_of(i + 1)], at);
+            if chars.get(i + 1).is_some_and(|&(_, n)| is_han(n)) {
+                emit(&text[at..end_of(i + 2)], at);
+            }
+            i += 1;
+        } else if c.is_ascii_alphanumeric() {
+            let start = i;
+            while i < chars.len() && chars[i].1.is_ascii_alphanumeric() {
+                i += 1;
+            }
+            emit(&text[at..end_of(i)], chars[start].0);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// The term hashes a piece of question text must all match: its bigrams (a
+/// lone ideograph stands for itself) and ASCII runs.
+pub fn unit_terms(folded: &str) -> Vec<u32> {
+    let chars: Vec<char> = folded.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if is_han(chars[i]) {
+            let start = i;
+            while i < chars.len() && is_han(chars[i]) {
+                i += 1;
+            }
+            if i - start == 1 {
+                out.push(hash(&chars[start].to_string()));
+            } else {
+                for w in chars[start..i].windows(2) {
+                    out.push(hash(&w.iter().collect::<String>()));
+                }
+            }
+        } else if chars[i].is_ascii_alphanumeric() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            out.push(hash(&chars[start..i].iter().collect::<String>()));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Term hash → bitmask of the sentences holding it (sentence 63 and later share
+/// the last bit).
+#[derive(Debug, Clone, Default)]
+pub struct TermMap {
+    entries: Vec<(u32, u64)>,
+}
+
+impl TermMap {
+    /// Builds the map of folded `text` whose sentences are `sentences` (byte ranges).
+    pub fn build(text: &str, sentences: &[Range<usize>]) -> TermMap {
+        let starts: Vec<usize> = sentences.iter().map(|r| r.start).collect();
+        let mut entries: Vec<(u32, u64)> = Vec::new();
+        for_each_term(text, |term, at| {
+            let sentence = starts.partition_point(|&s| s <= at).saturating_sub(1).min(63);
+            entries.push((hash(term), 1u64 << sentence));
+        });
+        entries.sort_unstable_by_key(|e| e.0);
+        // Merge the masks of equal hashes.
+        let mut merged: Vec<(u32, u64)> = Vec::with_capacity(entries.len());
+        for (h, mask) in entries {
+            match merged.last_mut() {
+                Some(last) if last.0 == h => last.1 |= mask,
+                _ => merged.push((h, mask)),
+            }
+        }
+        merged.shrink_to_fit();
+        TermMap { entries: merged }
+    }
+
+    /// Sentences holding the term `h` (0 if none).
+    pub fn mask(&self, h: u32) -> u64 {
+        self.entries.binary_search_by_key(&h, |e| e.0).map_or(0, |i| self.entries[i].1)
+    }
+
+    /// Sentences holding all of `terms` (0 if `terms` is empty or any is missing).
+    pub fn mask_all(&self, terms: &[u32]) -> u64 {
+        if terms.is_empty() {
+            return 0;
+        }
+        terms.iter().fold(u64::MAX, |acc, &t| if acc == 0 { 0 } else { acc & self.mask(t) })
+    }
+
+    /// Share of `terms` present anywhere in the passage.
+    pub fn share(&self, terms: &[u32]) -> f32 {
+        if terms.is_empty() {
+            return 0.0;
+        }
+        terms.iter().filter(|&&t| self.mask(t) != 0).count() as f32 / terms.len() as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_words_by_sentence() {
+        let text = "蓝皮书由中国网络空间研究院编写。5g网络很快。";
+        let sentences = [0..48, 48..text.len()];
+        let map = TermMap::build(text, &sentences);
+        assert_eq!(map.mask_all(&unit_terms("研究院")), 0b01);
+        assert_eq!(map.mask_all(&unit_terms("网络")), 0b11);
+        assert_eq!(map.mask_all(&unit_terms("5g")), 0b10);
+        assert_eq!(map.mask_all(&unit_terms("书")), 0b01);
+        assert_eq!(map.mask_all(&unit_terms("熊猫")), 0);
+        assert_eq!(map.share(&unit_terms("研究所")), 0.5);
+    }
+}

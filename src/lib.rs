@@ -1,0 +1,16 @@
+//! summit-bot: answers questions about the 2024 World Internet Conference Wuzhen
+//! Summit by quoting the summit's news articles, with the source of every quote.
+//!
+//! Dependencies run one way: `bot` → `render` → `search` → `index` → `text`;
+//! `corpus` feeds `index`.
+
+pub mod bot;
+pub mod cli;
+pub mod config;
+pub mod corpus;
+pub mod eval;
+pub mod index;
+pub mod messages;
+pub mod render;
+pub mod search;
+pub mod text;

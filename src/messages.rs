@@ -1,0 +1,83 @@
+//! Every sentence the bot says to people, in one place (the audience reads
+//! Chinese; code and logs stay English).
+
+use crate::index::ArticleInfo;
+
+pub const NOT_FOUND: &str = "语料中没有找到相关内容。";
+pub const EMPTY_QUESTION: &str = "请输入一个问题，例如：乌镇峰会在哪里举行？";
+pub const TOO_LONG: &str = "问题太长了，请缩短到 500 字以内再问一次。";
+pub const ANSWER_PREFIX: &str = "答：";
+pub const MORE_SOURCES: &str = "其他来源：";
+pub const NON_TEXT: &str = "目前只能回答文字提问，请直接输入问题。";
+pub const BUSY: &str = "提问太频繁了，请慢一点，稍后再问。";
+pub const ERROR: &str = "抱歉，处理问题时出错了，请稍后再试。";
+
+/// What the corpus covers: one line per article, for "not found", /help and /sources.
+pub fn coverage(articles: &[ArticleInfo]) -> String {
+    let mut out = format!("目前收录 {} 篇 2024 年世界互联网大会乌镇峰会相关报道：\n", articles.len());
+    for line in source_lines(articles) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
+/// 《标题》（新华社 2024-11-21）, one per article.
+pub fn source_lines(articles: &[ArticleInfo]) -> Vec<String> {
+    articles
+        .iter()
+        .map(|a| {
+            let origin: Vec<&str> = [a.source.as_str(), a.date.as_deref().unwrap_or("")]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect();
+            if origin.is_empty() {
+                format!("• 《{}》", a.title)
+            } else {
+                format!("• 《{}》（{}）", a.title, origin.join(" "))
+            }
+        })
+        .collect()
+}
+
+/// The not-found reply: say so, then what the corpus covers (at most a few titles).
+pub fn not_found(articles: &[ArticleInfo]) -> String {
+    let shown = &articles[..articles.len().min(8)];
+    let mut out = format!("{NOT_FOUND}我只能根据收录的新闻报道回答问题。\n{}", coverage(shown));
+    if articles.len() > shown.len() {
+        out.push_str(&format!("\n……共 {} 篇，发送 /sources 查看全部。", articles.len()));
+    }
+    out
+}
+
+/// /start and /help (also the reply to greetings).
+pub fn help(articles: &[ArticleInfo], examples: &[String], bot_username: Option<&str>) -> String {
+    let mut out = String::from(
+        "你好！我是乌镇峰会问答机器人：根据 2024 年世界互联网大会乌镇峰会的新闻报道回答问题，\
+         每个回答都引用原文段落并注明出处。\n\n",
+    );
+    out.push_str(&format!("收录 {} 篇报道，发送 /sources 查看列表。\n\n", articles.len()));
+    out.push_str("私聊：直接发送问题。\n");
+    match bot_username {
+        Some(name) => out.push_str(&format!(
+            "群聊：发送 /ask 问题，或 @{name} 问题，或回复我的消息提问。\n"
+        )),
+        None => out.push_str("群聊：发送 /ask 问题，或 @我 提问，或回复我的消息提问。\n"),
+    }
+    if !examples.is_empty() {
+        out.push_str("\n可以这样问：\n");
+        for e in examples.iter().take(3) {
+            out.push_str(&format!("• {e}\n"));
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// /about.
+pub fn about(passages: usize, articles: usize) -> String {
+    format!(
+        "summit-bot {}：基于检索的问答机器人，只引用收录的新闻原文（{articles} 篇报道，{passages} 个段落），\
+         不生成内容；找不到相关内容时会直接说明。",
+        env!("CARGO_PKG_VERSION")
+    )
+}

@@ -1,0 +1,75 @@
+//! An [`Answer`] as people and programs read it: plain text for the terminal,
+//! JSON for scripts, HTML for Telegram. All three say the same thing.
+
+pub mod html;
+
+use serde::Serialize;
+
+use crate::index::ArticleInfo;
+use crate::messages;
+use crate::search::{Answer, Hit, Outcome};
+
+/// Longest paragraph quoted in full; a longer one is cut (the citation says where).
+pub const PARAGRAPH_CHARS: usize = 1200;
+/// Extra sources shown after the main quote.
+pub const EXTRA_SOURCES: usize = 2;
+
+/// The `ask --json` object.
+#[derive(Serialize)]
+pub struct JsonAnswer<'a> {
+    pub question: &'a str,
+    pub answered: bool,
+    pub outcome: Outcome,
+    pub passages: &'a [Hit],
+}
+
+pub fn json(answer: &Answer) -> String {
+    let out = JsonAnswer {
+        question: &answer.question,
+        answered: answer.answered(),
+        outcome: answer.outcome,
+        passages: if answer.answered() { &answer.passages } else { &[] },
+    };
+    serde_json::to_string(&out).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// Context for texts that are not answers (help, not found).
+pub struct Context<'a> {
+    pub articles: &'a [ArticleInfo],
+    pub examples: &'a [String],
+    pub bot_username: Option<&'a str>,
+}
+
+/// The reply as plain text: answer sentence, quoted paragraph, citation, then
+/// up to two more sources.
+pub fn plain(answer: &Answer, ctx: &Context) -> String {
+    match answer.outcome {
+        Outcome::Empty => messages::EMPTY_QUESTION.to_string(),
+        Outcome::Greeting => messages::help(ctx.articles, ctx.examples, ctx.bot_username),
+        Outcome::NotFound => messages::not_found(ctx.articles),
+        Outcome::Answered => {
+            let Some((best, rest)) = answer.passages.split_first() else {
+                return messages::not_found(ctx.articles);
+            };
+            let mut out = format!("{}{}\n\n", messages::ANSWER_PREFIX, best.quote);
+            out.push_str(&format!("「{}」\n—— {}", shorten(&best.text, PARAGRAPH_CHARS), best.citation));
+            if !rest.is_empty() {
+                out.push_str(&format!("\n\n{}", messages::MORE_SOURCES));
+                for (n, hit) in rest.iter().take(EXTRA_SOURCES).enumerate() {
+                    out.push_str(&format!("\n{}. {} —— {}", n + 1, hit.quote, hit.citation));
+                }
+            }
+            out
+        }
+    }
+}
+
+/// `text` cut to at most `max` chars, with "…" when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

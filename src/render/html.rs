@@ -1,0 +1,167 @@
+//! Replies in Telegram's HTML parse mode.
+//!
+//! Telegram rejects a whole message ("can't parse entities") for one stray `<`
+//! or `&`, and caps a message at 4096 characters (UTF-16 units, counted after
+//! the markup is parsed) and 100 formatting entities. Every piece of user or
+//! corpus text goes through [`escape`], and [`Html`] counts both limits as
+//! the message is built, so a reply is valid by construction.
+
+use std::ops::Range;
+
+use crate::messages;
+use crate::search::{Answer, Hit, Outcome};
+
+use super::{shorten, Context, PARAGRAPH_CHARS};
+
+/// Telegram's limits, with a margin for the parts we add after measuring.
+pub const MAX_TEXT_UNITS: usize = 4096;
+pub const MAX_ENTITIES: usize = 100;
+/// Bold highlights per quote: enough to show the matches, far from the entity cap.
+const MAX_HIGHLIGHTS: usize = 12;
+
+/// Escapes text for Telegram HTML: `&`, `<`, `>` and `"`.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A message under construction that knows its visible length and entity count.
+#[derive(Debug, Default)]
+pub struct Html {
+    markup: String,
+    units: usize,
+    entities: usize,
+}
+
+impl Html {
+    pub fn new() -> Self {
+        Html::default()
+    }
+
+    /// Plain text, escaped.
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        self.markup.push_str(&escape(text));
+        self.units += text.encode_utf16().count();
+        self
+    }
+
+    /// Text inside one formatting tag (`b`, `i`, `blockquote expandable`, …).
+    pub fn tagged(&mut self, open: &str, text: &str) -> &mut Self {
+        let name = open.split_whitespace().next().unwrap_or(open);
+        self.markup.push_str(&format!("<{open}>"));
+        self.text(text);
+        self.markup.push_str(&format!("</{name}>"));
+        self.entities += 1;
+        self
+    }
+
+    /// `text` with the byte `ranges` in bold (sorted, non-overlapping, on char
+    /// boundaries; others are ignored rather than trusted).
+    pub fn highlighted(&mut self, text: &str, ranges: &[Range<usize>]) -> &mut Self {
+        let mut at = 0;
+        for r in ranges.iter().take(MAX_HIGHLIGHTS) {
+            let valid = r.start >= at
+                && r.start < r.end
+                && r.end <= text.len()
+                && text.is_char_boundary(r.start)
+                && text.is_char_boundary(r.end);
+            if !valid {
+                continue;
+            }
+            self.text(&text[at..r.start]);
+            self.tagged("b", &text[r.clone()]);
+            at = r.end;
+        }
+        self.text(&text[at..]);
+        self
+    }
+
+    /// Visible length in UTF-16 units, as Telegram counts.
+    pub fn units(&self) -> usize {
+        self.units
+    }
+
+    pub fn entities(&self) -> usize {
+        self.entities
+    }
+
+    pub fn into_markup(self) -> String {
+        self.markup
+    }
+}
+
+/// The Telegram reply to an answer.
+pub fn reply(answer: &Answer, ctx: &Context, extra_sources: usize) -> String {
+    match answer.outcome {
+        Outcome::Answered if !answer.passages.is_empty() => {
+            answered(&answer.passages, extra_sources, PARAGRAPH_CHARS)
+        }
+        _ => {
+            let mut html = Html::new();
+            html.text(&super::plain(answer, ctx));
+            html.into_markup()
+        }
+    }
+}
+
+/// Answer sentence (matches in bold), the paragraph in an expandable quote,
+/// the citation; then up to `extra` more sources. Shortens the paragraph until
+/// the whole message fits Telegram's limits.
+fn answered(hits: &[Hit], extra: usize, paragraph_chars: usize) -> String {
+    let (best, rest) = hits.split_first().expect("answered() needs a hit");
+    let mut html = Html::new();
+    html.tagged("b", messages::ANSWER_PREFIX);
+    html.highlighted(&best.quote, &best.highlights);
+    html.text("\n");
+    html.tagged("blockquote expandable", &shorten(&best.text, paragraph_chars));
+    html.text(&format!("—— {}", best.citation));
+    if !rest.is_empty() && extra > 0 {
+        html.text("\n\n");
+        html.tagged("b", messages::MORE_SOURCES);
+        for (n, hit) in rest.iter().take(extra).enumerate() {
+            html.text(&format!("\n{}. ", n + 1));
+            html.highlighted(&hit.quote, &hit.highlights);
+            html.text(&format!(" —— {}", hit.citation));
+        }
+    }
+    // Quotes are ≤160 chars and titles short, so only a huge paragraph can push
+    // past the limit; shrink it and try again.
+    if (html.units() > MAX_TEXT_UNITS - 96 || html.entities() > MAX_ENTITIES) && paragraph_chars > 100 {
+        return answered(hits, extra, paragraph_chars / 2);
+    }
+    html.into_markup()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_the_four_characters() {
+        assert_eq!(escape(r#"<b>"A&B"</b>"#), "&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt;");
+    }
+
+    #[test]
+    fn highlights_ignore_bad_ranges() {
+        let mut html = Html::new();
+        html.highlighted("人工智能<x>", &[0..6, 3..9, 6..100, 12..15]);
+        assert_eq!(html.into_markup(), "<b>人工</b>智能&lt;x&gt;");
+    }
+
+    #[test]
+    fn counts_utf16_units_and_entities() {
+        let mut html = Html::new();
+        html.text("a😀").tagged("b", "中");
+        assert_eq!(html.units(), 4);
+        assert_eq!(html.entities(), 1);
+    }
+}
