@@ -51,8 +51,11 @@ pub fn plain(answer: &Answer, ctx: &Context) -> String {
             let Some((best, rest)) = answer.passages.split_first() else {
                 return messages::not_found(ctx.articles);
             };
-            let mut out = format!("{}{}\n\n", messages::ANSWER_PREFIX, best.quote);
-            out.push_str(&format!("「{}」\n—— {}", shorten(&best.text, PARAGRAPH_CHARS), best.citation));
+            let mut out = format!("{}{}\n", messages::ANSWER_PREFIX, best.quote);
+            if quotes_part_only(best) {
+                out.push_str(&format!("\n「{}」\n", shorten(&best.text, PARAGRAPH_CHARS)));
+            }
+            out.push_str(&format!("—— {}", best.citation));
             if !rest.is_empty() {
                 out.push_str(&format!("\n\n{}", messages::MORE_SOURCES));
                 for (n, hit) in rest.iter().take(EXTRA_SOURCES).enumerate() {
@@ -62,6 +65,12 @@ pub fn plain(answer: &Answer, ctx: &Context) -> String {
             out
         }
     }
+}
+
+/// Whether the paragraph says more than the quote (else quoting it again
+/// would only repeat the answer).
+pub fn quotes_part_only(hit: &Hit) -> bool {
+    hit.quote.trim() != hit.text.trim()
 }
 
 /// `text` cut to at most `max` chars, with "…" when cut.

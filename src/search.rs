@@ -231,7 +231,7 @@ impl Engine {
     /// `Outcome::Empty` or `Outcome::NotFound`.
     pub fn ask(&self, question: &str) -> Answer {
         let tidy_question = tidy(question);
-        let analysed: String = tidy_question.chars().take(MAX_ANALYSED_CHARS).collect();
+        let analysed: String = strip_tags(&tidy_question).chars().take(MAX_ANALYSED_CHARS).collect();
         let folded = fold(&analysed);
         let mut answer =
             Answer {
@@ -575,6 +575,30 @@ fn is_han_only(text: &str) -> bool {
     text.chars().all(is_han)
 }
 
+/// The question without HTML/XML tags (`<b>`, `</i>`, `<br/>`): pasted markup
+/// says nothing about what is asked. Anything else with `<` stays.
+fn strip_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let is_tag = after.trim_start_matches('/').starts_with(|c: char| c.is_ascii_alphabetic());
+        match after.find('>') {
+            Some(close) if is_tag && !after[..close].contains('<') => {
+                out.push(' ');
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The first [`MAX_TERMS`] distinct terms, in order.
 fn distinct<'a>(terms: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -599,6 +623,19 @@ fn mask_question_words(folded: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_tags_only() {
+        assert_eq!(strip_tags("<b>蓝皮书</b>是<br/>谁"), " 蓝皮书 是 谁");
+        assert_eq!(strip_tags("1 < 2 > 0"), "1 < 2 > 0");
+        assert_eq!(strip_tags("<<b>x"), "< x");
+        assert_eq!(strip_tags("<未闭合"), "<未闭合");
+    }
 }
 
 fn is_greeting(folded: &str) -> bool {

@@ -34,18 +34,32 @@ fn committed() -> Corpus {
 }
 
 fn paragraphs(article: &Article) -> Vec<&str> {
-    article.blocks.iter().filter(|b| b.kind == BlockKind::Paragraph).map(|b| b.text.as_str()).collect()
+    article
+        .blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Paragraph)
+        .map(|b| b.text.as_str())
+        .collect()
 }
 
 fn captions(article: &Article) -> Vec<&str> {
-    article.blocks.iter().filter(|b| b.kind == BlockKind::Caption).map(|b| b.text.as_str()).collect()
+    article
+        .blocks
+        .iter()
+        .filter(|b| b.kind == BlockKind::Caption)
+        .map(|b| b.text.as_str())
+        .collect()
 }
 
 /// Every block of every imported article.
 fn all_blocks(articles: &[Article]) -> Vec<(&str, BlockKind, &str)> {
     articles
         .iter()
-        .flat_map(|a| a.blocks.iter().map(move |b| (a.id.as_str(), b.kind, b.text.as_str())))
+        .flat_map(|a| {
+            a.blocks
+                .iter()
+                .map(move |b| (a.id.as_str(), b.kind, b.text.as_str()))
+        })
         .collect()
 }
 
@@ -67,7 +81,11 @@ fn committed_corpus_is_the_import_of_the_seed() {
     assert!(!committed.records);
     assert_eq!(committed.articles.len(), imported.len(), "article count");
     for (now, then) in imported.iter().zip(&committed.articles) {
-        assert_eq!(now, then, "article {} differs from corpus/{}.md", now.id, then.id);
+        assert_eq!(
+            now, then,
+            "article {} differs from corpus/{}.md",
+            now.id, then.id
+        );
     }
 }
 
@@ -82,7 +100,10 @@ fn committed_files_are_exactly_what_write_corpus_writes() {
     let articles = imported();
     let mut expected: Vec<String> = articles.iter().map(|a| format!("{}.md", a.id)).collect();
     expected.sort();
-    assert_eq!(names, expected, "corpus/ must hold only the imported articles");
+    assert_eq!(
+        names, expected,
+        "corpus/ must hold only the imported articles"
+    );
     for article in &articles {
         let on_disk = std::fs::read_to_string(dir.join(format!("{}.md", article.id))).unwrap();
         assert_eq!(on_disk, article.to_markdown(), "corpus/{}.md", article.id);
@@ -94,15 +115,37 @@ fn seed_gives_four_articles_with_their_metadata() {
     let articles = imported();
     let summary: Vec<(&str, &str, Option<&str>, Vec<&str>)> = articles
         .iter()
-        .map(|a| (a.id.as_str(), a.title.as_str(), a.subtitle.as_deref(), a.authors.iter().map(String::as_str).collect()))
+        .map(|a| {
+            (
+                a.id.as_str(),
+                a.title.as_str(),
+                a.subtitle.as_deref(),
+                a.authors.iter().map(String::as_str).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
         [
-            ("20241121-1", "世界互联网大会蓝皮书：我国人工智能与制造业深度融合", None, vec!["魏一骏", "郑可意"]),
-            ("20241121-2", "从“互联网+”到“AI+”", Some("乌镇峰会共话人工智能新发展"), vec![]),
+            (
+                "20241121-1",
+                "世界互联网大会蓝皮书：我国人工智能与制造业深度融合",
+                None,
+                vec!["魏一骏", "郑可意"]
+            ),
+            (
+                "20241121-2",
+                "从“互联网+”到“AI+”",
+                Some("乌镇峰会共话人工智能新发展"),
+                vec![]
+            ),
             ("20241121-3", "多项新技术亮相", None, vec![]),
-            ("20241121-4", "人工智能助力数字经济发展再上新台阶", None, vec!["高亢"]),
+            (
+                "20241121-4",
+                "人工智能助力数字经济发展再上新台阶",
+                None,
+                vec!["高亢"]
+            ),
         ]
     );
     for a in &articles {
@@ -110,7 +153,10 @@ fn seed_gives_four_articles_with_their_metadata() {
         assert_eq!(a.place.as_deref(), Some("杭州"), "{}", a.id);
         assert_eq!(a.date.as_deref(), Some("2024-11-21"), "{}", a.id);
     }
-    let counts: Vec<(usize, usize)> = articles.iter().map(|a| (paragraphs(a).len(), captions(a).len())).collect();
+    let counts: Vec<(usize, usize)> = articles
+        .iter()
+        .map(|a| (paragraphs(a).len(), captions(a).len()))
+        .collect();
     assert_eq!(counts, [(4, 0), (15, 1), (9, 0), (2, 0)]);
 }
 
@@ -119,17 +165,29 @@ fn datelines_become_metadata() {
     let articles = imported();
     assert!(paragraphs(&articles[0])[0].starts_with("11月21日，《世界互联网发展报告2024》"));
     assert!(paragraphs(&articles[3])[0].starts_with("当前，人工智能"));
-    assert!(paragraphs(&articles[1]).last().unwrap().ends_with("联合国副秘书长李军华说。"));
-    assert!(paragraphs(&articles[2]).last().unwrap().ends_with("感受技术进步的红利。”"));
+    assert!(paragraphs(&articles[1])
+        .last()
+        .unwrap()
+        .ends_with("联合国副秘书长李军华说。"));
+    assert!(paragraphs(&articles[2])
+        .last()
+        .unwrap()
+        .ends_with("感受技术进步的红利。”"));
     for (id, _, text) in all_blocks(&articles) {
-        assert!(!text.contains("日电") && !text.contains("记者"), "{id}: dateline left in {text:?}");
+        assert!(
+            !text.contains("日电") && !text.contains("记者"),
+            "{id}: dateline left in {text:?}"
+        );
     }
 }
 
 #[test]
 fn cut_paragraphs_are_joined() {
     let articles = imported();
-    let text: Vec<&str> = all_blocks(&articles).into_iter().map(|(_, _, t)| t).collect();
+    let text: Vec<&str> = all_blocks(&articles)
+        .into_iter()
+        .map(|(_, _, t)| t)
+        .collect();
     for joined in [
         "已培育421家国家级智能制造示范工厂，",
         "大规模语言模型百花齐放，推动",
@@ -139,12 +197,19 @@ fn cut_paragraphs_are_joined() {
         "为用户提供更具针对性、更高效的通信服务，",
         "走进腾讯展台的“裸眼3D通话舱”，屏幕上",
     ] {
-        assert_eq!(text.iter().filter(|t| t.contains(joined)).count(), 1, "{joined:?} is not one joined paragraph");
+        assert_eq!(
+            text.iter().filter(|t| t.contains(joined)).count(),
+            1,
+            "{joined:?} is not one joined paragraph"
+        );
     }
     for (id, kind, text) in all_blocks(&articles) {
         if kind == BlockKind::Paragraph {
             let last = text.chars().last().unwrap();
-            assert!("。！？”".contains(last), "{id}: paragraph still cut: {text:?}");
+            assert!(
+                "。！？”".contains(last),
+                "{id}: paragraph still cut: {text:?}"
+            );
         }
     }
 }
@@ -153,10 +218,22 @@ fn cut_paragraphs_are_joined() {
 fn caption_is_kept_after_the_paragraph_it_interrupted() {
     let articles = imported();
     let blocks = &articles[1].blocks;
-    let at = blocks.iter().position(|b| b.kind == BlockKind::Caption).expect("a caption");
-    assert_eq!(blocks[at].text, "11月20日，2024年世界互联网大会乌镇峰会在浙江乌镇开幕。新华社发");
-    assert!(blocks[at - 1].text.contains("核心要义。”"), "{:?}", blocks[at - 1]);
-    assert!(blocks[at + 1].text.starts_with("在2024年世界互联网大会领先科技奖的评选中"));
+    let at = blocks
+        .iter()
+        .position(|b| b.kind == BlockKind::Caption)
+        .expect("a caption");
+    assert_eq!(
+        blocks[at].text,
+        "11月20日，2024年世界互联网大会乌镇峰会在浙江乌镇开幕。新华社发"
+    );
+    assert!(
+        blocks[at - 1].text.contains("核心要义。”"),
+        "{:?}",
+        blocks[at - 1]
+    );
+    assert!(blocks[at + 1]
+        .text
+        .starts_with("在2024年世界互联网大会领先科技奖的评选中"));
 }
 
 #[test]
@@ -166,10 +243,16 @@ fn no_space_touches_chinese() {
         let chars: Vec<char> = text.chars().collect();
         for (i, w) in chars.windows(2).enumerate() {
             let spaced = (w[0] == ' ' && is_cjk(w[1])) || (is_cjk(w[0]) && w[1] == ' ');
-            assert!(!spaced, "{id}: space next to Chinese at char {i} of {text:?}");
+            assert!(
+                !spaced,
+                "{id}: space next to Chinese at char {i} of {text:?}"
+            );
         }
     }
-    let text: Vec<&str> = all_blocks(&articles).into_iter().map(|(_, _, t)| t).collect();
+    let text: Vec<&str> = all_blocks(&articles)
+        .into_iter()
+        .map(|(_, _, t)| t)
+        .collect();
     assert!(text.iter().any(|t| t.contains("董事长兼CEO井贤栋")));
     assert!(text.iter().any(|t| t.contains("在90%以上的示范工厂")));
 }
@@ -187,34 +270,51 @@ fn write_corpus_output_loads_back() {
     let articles = imported();
     let written = write_corpus(&articles, &dir.join("nested")).unwrap();
     assert_eq!(written.len(), articles.len());
-    assert_eq!(Corpus::load(&dir.join("nested")).unwrap().articles, articles);
+    assert_eq!(
+        Corpus::load(&dir.join("nested")).unwrap().articles,
+        articles
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// The eval corpora live outside the repository; skip (loudly) when absent.
 fn load_eval(name: &str) -> Option<Corpus> {
-    let path = manifest_dir().join("../shared/eval").join(name).join("corpus.jsonl");
+    let path = manifest_dir()
+        .join("../shared/eval")
+        .join(name)
+        .join("corpus.jsonl");
     if !path.exists() {
         eprintln!("note: {} is absent, skipping", path.display());
         return None;
     }
     let started = Instant::now();
     let corpus = Corpus::load(&path).expect("the eval corpus loads");
-    eprintln!("{name}: {} records in {:?}", corpus.articles.len(), started.elapsed());
+    eprintln!(
+        "{name}: {} records in {:?}",
+        corpus.articles.len(),
+        started.elapsed()
+    );
     Some(corpus)
 }
 
 #[test]
 fn drcd_jsonl_loads() {
-    let Some(corpus) = load_eval("drcd") else { return };
+    let Some(corpus) = load_eval("drcd") else {
+        return;
+    };
     assert!(corpus.records);
     assert_eq!(corpus.articles.len(), 2000);
-    assert!(corpus.articles.iter().all(|a| a.blocks.len() == 1 && !a.blocks[0].text.is_empty()));
+    assert!(corpus
+        .articles
+        .iter()
+        .all(|a| a.blocks.len() == 1 && !a.blocks[0].text.is_empty()));
 }
 
 #[test]
 fn cmrc2018_jsonl_loads() {
-    let Some(corpus) = load_eval("cmrc2018") else { return };
+    let Some(corpus) = load_eval("cmrc2018") else {
+        return;
+    };
     assert!(corpus.records);
     assert_eq!(corpus.articles.len(), 1104);
 }

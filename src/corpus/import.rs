@@ -35,13 +35,15 @@ pub enum ImportError {
 /// cut and goes on in the next block. `：` and `；` count as finished: list
 /// items and introductions to a list legitimately end with them.
 const PARAGRAPH_END: &[char] = &[
-    '。', '！', '？', '!', '?', '…', '；', ';', '：', ':', '”', '’', '」', '』', '）', ')', '】', ']', '.', '"', '\'',
+    '。', '！', '？', '!', '?', '…', '；', ';', '：', ':', '”', '’', '」', '』', '）', ')', '】',
+    ']', '.', '"', '\'',
 ];
 
 /// Characters no paragraph starts with: a block starting with one continues
 /// the previous paragraph.
-const CONTINUATION_START: &[char] =
-    &['，', ',', '、', '。', '；', ';', '：', '！', '？', '）', ')', '”', '’', '」', '』', '】', '》'];
+const CONTINUATION_START: &[char] = &[
+    '，', ',', '、', '。', '；', ';', '：', '！', '？', '）', ')', '”', '’', '」', '』', '】', '》',
+];
 
 /// Punctuation a headline does not contain.
 const SENTENCE_PUNCTUATION: &[char] = &['。', '！', '？', '!', '?', '；', ';', '，', ','];
@@ -72,7 +74,10 @@ pub fn import_raw(text: &str) -> Result<Vec<Article>, ImportError> {
     for draft in &drafts {
         let story = assemble(draft);
         if story.blocks.is_empty() {
-            return Err(ImportError::EmptyArticle { line: draft.line, title: draft.title.clone() });
+            return Err(ImportError::EmptyArticle {
+                line: draft.line,
+                title: draft.title.clone(),
+            });
         }
         stories.push(story);
     }
@@ -88,10 +93,20 @@ pub fn import_raw(text: &str) -> Result<Vec<Article>, ImportError> {
         let dateline = story.datelines.first();
         let (source, place, date) = match dateline {
             Some(d) => (d.source.clone(), d.place.clone(), d.date(year)),
-            None => (default_source.clone().unwrap_or_default(), default_place.clone(), default_date.clone()),
+            None => (
+                default_source.clone().unwrap_or_default(),
+                default_place.clone(),
+                default_date.clone(),
+            ),
         };
-        let authors = story.datelines.iter().find(|d| !d.authors.is_empty()).map(|d| d.authors.clone());
-        let prefix = date.as_deref().map_or_else(|| "article".to_string(), |d| d.replace('-', ""));
+        let authors = story
+            .datelines
+            .iter()
+            .find(|d| !d.authors.is_empty())
+            .map(|d| d.authors.clone());
+        let prefix = date
+            .as_deref()
+            .map_or_else(|| "article".to_string(), |d| d.replace('-', ""));
         articles.push(Article {
             id: format!("{prefix}-{}", number + 1),
             title: draft.title.clone(),
@@ -115,10 +130,19 @@ pub fn write_corpus(articles: &[Article], out_dir: &Path) -> std::io::Result<Vec
         let id = &article.id;
         let safe = !id.is_empty()
             && !id.starts_with('.')
-            && !id.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '\\' | '#' | ':'));
+            && !id.chars().any(|c| {
+                c.is_whitespace() || c.is_control() || matches!(c, '/' | '\\' | '#' | ':')
+            });
         if !safe || !seen.insert(id.as_str()) {
-            let why = if safe { "duplicate" } else { "unusable as a file name" };
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("article id {id:?} is {why}")));
+            let why = if safe {
+                "duplicate"
+            } else {
+                "unusable as a file name"
+            };
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("article id {id:?} is {why}"),
+            ));
         }
     }
     std::fs::create_dir_all(out_dir)?;
@@ -135,8 +159,15 @@ pub fn write_corpus(articles: &[Article], out_dir: &Path) -> std::io::Result<Vec
 /// (consecutive non-blank lines).
 #[derive(Debug)]
 enum Item {
-    Headline { line: usize, title: String, subtitle: Option<String> },
-    Text { line: usize, lines: Vec<String> },
+    Headline {
+        line: usize,
+        title: String,
+        subtitle: Option<String>,
+    },
+    Text {
+        line: usize,
+        lines: Vec<String>,
+    },
 }
 
 /// A raw line: blank, a `#` heading (its text) or text.
@@ -198,7 +229,10 @@ fn items(text: &str) -> Vec<Item> {
 
 fn flush_block(block: &mut Vec<String>, line: usize, items: &mut Vec<Item>) {
     if !block.is_empty() {
-        items.push(Item::Text { line, lines: std::mem::take(block) });
+        items.push(Item::Text {
+            line,
+            lines: std::mem::take(block),
+        });
     }
 }
 
@@ -218,17 +252,25 @@ fn flush_headline(headings: &mut Vec<&str>, line: usize, items: &mut Vec<Item>) 
         }
     }
     let subtitle = Some(tidy(&subtitle.join(" "))).filter(|s| !s.is_empty());
-    items.push(Item::Headline { line, title: tidy(&title.join(" ")), subtitle });
+    items.push(Item::Headline {
+        line,
+        title: tidy(&title.join(" ")),
+        subtitle,
+    });
 }
 
 /// The text after a leading dash (`——`, `—`, `--`), if the line starts with one.
 fn strip_dash(line: &str) -> Option<&str> {
     let line = line.trim_start();
-    let dashed = line.starts_with(['—', '―', '–', '─']) || line.starts_with("--") || line.starts_with("－－");
+    let dashed = line.starts_with(['—', '―', '–', '─'])
+        || line.starts_with("--")
+        || line.starts_with("－－");
     if !dashed {
         return None;
     }
-    let rest = line.trim_start_matches(|c: char| matches!(c, '—' | '―' | '–' | '─' | '-' | '－') || c.is_whitespace());
+    let rest = line.trim_start_matches(|c: char| {
+        matches!(c, '—' | '―' | '–' | '─' | '-' | '－') || c.is_whitespace()
+    });
     Some(rest).filter(|r| !r.is_empty())
 }
 
@@ -246,15 +288,27 @@ fn drafts(items: &[Item]) -> Result<Vec<Draft>, ImportError> {
     let mut drafts: Vec<Draft> = Vec::new();
     for (index, item) in items.iter().enumerate() {
         match item {
-            Item::Headline { line, title, subtitle } => {
-                drafts.push(Draft { line: *line, title: title.clone(), subtitle: subtitle.clone(), body: Vec::new() })
-            }
+            Item::Headline {
+                line,
+                title,
+                subtitle,
+            } => drafts.push(Draft {
+                line: *line,
+                title: title.clone(),
+                subtitle: subtitle.clone(),
+                body: Vec::new(),
+            }),
             Item::Text { line, lines } => {
                 // A short-line headline must not split a `#` headline from its body.
                 let after_body = drafts.last().is_none_or(|d| !d.body.is_empty());
                 if after_body && is_plain_headline(lines, items.get(index + 1)) {
                     let title = tidy(&lines.join(" "));
-                    drafts.push(Draft { line: *line, title, subtitle: None, body: Vec::new() });
+                    drafts.push(Draft {
+                        line: *line,
+                        title,
+                        subtitle: None,
+                        body: Vec::new(),
+                    });
                     continue;
                 }
                 let text = tidy(&lines.join("\n"));
@@ -262,7 +316,10 @@ fn drafts(items: &[Item]) -> Result<Vec<Draft>, ImportError> {
                     Some(draft) => draft.body.push(text),
                     None => {
                         let excerpt = text.chars().take(20).collect();
-                        return Err(ImportError::TextBeforeHeadline { line: *line, excerpt });
+                        return Err(ImportError::TextBeforeHeadline {
+                            line: *line,
+                            excerpt,
+                        });
                     }
                 }
             }
@@ -330,7 +387,10 @@ fn assemble(draft: &Draft) -> Story {
             joiner.paragraph(rest.to_string(), opens_story);
         }
     }
-    Story { blocks: joiner.finish(), datelines }
+    Story {
+        blocks: joiner.finish(),
+        datelines,
+    }
 }
 
 /// Builds the block list, joining a cut paragraph with the paragraph that
@@ -364,17 +424,26 @@ impl Joiner {
             Some(open) if !is_finished(open) => self.held.push(text),
             _ => {
                 self.flush();
-                self.blocks.push(Block { kind: BlockKind::Caption, text });
+                self.blocks.push(Block {
+                    kind: BlockKind::Caption,
+                    text,
+                });
             }
         }
     }
 
     fn flush(&mut self) {
         if let Some(text) = self.open.take() {
-            self.blocks.push(Block { kind: BlockKind::Paragraph, text });
+            self.blocks.push(Block {
+                kind: BlockKind::Paragraph,
+                text,
+            });
         }
         for text in self.held.drain(..) {
-            self.blocks.push(Block { kind: BlockKind::Caption, text });
+            self.blocks.push(Block {
+                kind: BlockKind::Caption,
+                text,
+            });
         }
     }
 
@@ -386,12 +455,17 @@ impl Joiner {
 
 /// Whether a paragraph ends like a finished sentence.
 fn is_finished(text: &str) -> bool {
-    text.trim_end().chars().next_back().is_none_or(|c| PARAGRAPH_END.contains(&c))
+    text.trim_end()
+        .chars()
+        .next_back()
+        .is_none_or(|c| PARAGRAPH_END.contains(&c))
 }
 
 /// Whether a block starts with punctuation that only follows earlier text.
 fn starts_as_continuation(text: &str) -> bool {
-    text.chars().next().is_some_and(|c| CONTINUATION_START.contains(&c))
+    text.chars()
+        .next()
+        .is_some_and(|c| CONTINUATION_START.contains(&c))
 }
 
 /// Whether a block ends in a photo credit: after the last sentence end or
@@ -411,7 +485,9 @@ fn has_photo_credit(text: &str) -> bool {
     }
     let last = chars[chars.len() - 1];
     let before = chars[chars.len() - 2];
-    (last == '摄' && before != '拍') || segment.ends_with("供图") || (last == '发' && AGENCY_SUFFIXES.contains(&before))
+    (last == '摄' && before != '拍')
+        || segment.ends_with("供图")
+        || (last == '发' && AGENCY_SUFFIXES.contains(&before))
 }
 
 /// What a dateline says: `新华社杭州11月21日电（记者魏一骏、郑可意）`.
@@ -429,7 +505,8 @@ impl Dateline {
     /// `YYYY-MM-DD`, with the dateline's own year or else the document's year.
     fn date(&self, document_year: Option<u32>) -> Option<String> {
         let year = self.year.or(document_year)?;
-        let valid = (1000..=9999).contains(&year) && (1..=days_in_month(year, self.month)).contains(&self.day);
+        let valid = (1000..=9999).contains(&year)
+            && (1..=days_in_month(year, self.month)).contains(&self.day);
         valid.then(|| format!("{year:04}-{:02}-{:02}", self.month, self.day))
     }
 }
@@ -500,8 +577,17 @@ fn parse_dateline(text: &str) -> Option<(Dateline, usize)> {
 
     // The agency ends at its first 社/网/报/台; the Han characters after it, up
     // to the date, are the place.
-    let run: Vec<char> = cursor.text[cursor.pos..].chars().take_while(|&c| is_han(c)).take(MAX_AGENCY + MAX_PLACE + 1).collect();
-    let agency_len = run.iter().take(MAX_AGENCY).skip(1).position(|c| AGENCY_SUFFIXES.contains(c))? + 2;
+    let run: Vec<char> = cursor.text[cursor.pos..]
+        .chars()
+        .take_while(|&c| is_han(c))
+        .take(MAX_AGENCY + MAX_PLACE + 1)
+        .collect();
+    let agency_len = run
+        .iter()
+        .take(MAX_AGENCY)
+        .skip(1)
+        .position(|c| AGENCY_SUFFIXES.contains(c))?
+        + 2;
     if run.len() - agency_len > MAX_PLACE {
         return None;
     }
@@ -540,7 +626,17 @@ fn parse_dateline(text: &str) -> Option<(Dateline, usize)> {
         cursor.pos += end;
     }
     let place = Some(place).filter(|p| !p.is_empty());
-    Some((Dateline { source, place, year, month, day, authors }, cursor.pos))
+    Some((
+        Dateline {
+            source,
+            place,
+            year,
+            month,
+            day,
+            authors,
+        },
+        cursor.pos,
+    ))
 }
 
 /// A byline right after a dateline: `（记者A、B）`. Returns the names and the
@@ -548,7 +644,11 @@ fn parse_dateline(text: &str) -> Option<(Dateline, usize)> {
 fn byline(text: &str) -> Option<(Vec<String>, usize)> {
     let mut cursor = Cursor { text, pos: 0 };
     cursor.skip_spaces();
-    let close = if cursor.eat(&['（']).is_some() { '）' } else { cursor.eat(&['(']).map(|_| ')')? };
+    let close = if cursor.eat(&['（']).is_some() {
+        '）'
+    } else {
+        cursor.eat(&['(']).map(|_| ')')?
+    };
     let start = cursor.pos;
     let mut length = 0;
     loop {
@@ -563,8 +663,11 @@ fn byline(text: &str) -> Option<(Vec<String>, usize)> {
     }
     let inner = tidy(&text[start..cursor.pos - close.len_utf8()]);
     let names = inner.strip_prefix("记者")?;
-    let names: Vec<String> =
-        names.split(['、', '，', ',', '；', ';']).map(tidy).filter(|n| !n.is_empty()).collect();
+    let names: Vec<String> = names
+        .split(['、', '，', ',', '；', ';'])
+        .map(tidy)
+        .filter(|n| !n.is_empty())
+        .collect();
     (!names.is_empty()).then_some((names, cursor.pos))
 }
 
@@ -596,8 +699,13 @@ fn common_year(text: &str) -> Option<u32> {
             continue;
         };
         let preceded_by_digit = before.len() > 4 && before[before.len() - 5].is_ascii_digit();
-        if digits.starts_with(b"20") && digits.iter().all(u8::is_ascii_digit) && !preceded_by_digit {
-            years.push(digits.iter().fold(0u32, |y, d| y * 10 + u32::from(d - b'0')));
+        if digits.starts_with(b"20") && digits.iter().all(u8::is_ascii_digit) && !preceded_by_digit
+        {
+            years.push(
+                digits
+                    .iter()
+                    .fold(0u32, |y, d| y * 10 + u32::from(d - b'0')),
+            );
         }
     }
     most_common(years)
@@ -620,29 +728,47 @@ mod tests {
     use super::*;
 
     fn paragraphs(article: &Article) -> Vec<&str> {
-        article.blocks.iter().filter(|b| b.kind == BlockKind::Paragraph).map(|b| b.text.as_str()).collect()
+        article
+            .blocks
+            .iter()
+            .filter(|b| b.kind == BlockKind::Paragraph)
+            .map(|b| b.text.as_str())
+            .collect()
     }
 
     #[test]
     fn dateline_with_byline() {
-        let (d, end) = parse_dateline("新华社杭州11月21日电（记者魏一骏、郑可意）11月21日，正文").unwrap();
+        let (d, end) =
+            parse_dateline("新华社杭州11月21日电（记者魏一骏、郑可意）11月21日，正文").unwrap();
         assert_eq!(d.source, "新华社");
         assert_eq!(d.place.as_deref(), Some("杭州"));
         assert_eq!((d.month, d.day), (11, 21));
         assert_eq!(d.authors, ["魏一骏", "郑可意"]);
-        assert_eq!(&"新华社杭州11月21日电（记者魏一骏、郑可意）11月21日，正文"[end..], "11月21日，正文");
+        assert_eq!(
+            &"新华社杭州11月21日电（记者魏一骏、郑可意）11月21日，正文"[end..],
+            "11月21日，正文"
+        );
         assert_eq!(d.date(Some(2024)).as_deref(), Some("2024-11-21"));
     }
 
     #[test]
     fn dateline_variants() {
         let (d, _) = parse_dateline("中新社北京2023年2月3日电 正文").unwrap();
-        assert_eq!((d.source.as_str(), d.place.as_deref(), d.year), ("中新社", Some("北京"), Some(2023)));
+        assert_eq!(
+            (d.source.as_str(), d.place.as_deref(), d.year),
+            ("中新社", Some("北京"), Some(2023))
+        );
         let (d, _) = parse_dateline("本报11月1日电（记者 张三）").unwrap();
-        assert_eq!((d.source.as_str(), d.place, d.authors), ("本报", None, vec!["张三".to_string()]));
+        assert_eq!(
+            (d.source.as_str(), d.place, d.authors),
+            ("本报", None, vec!["张三".to_string()])
+        );
         let (d, end) = parse_dateline("新华社北京11月1日电（国际观察）正文").unwrap();
         assert!(d.authors.is_empty());
-        assert_eq!(&"新华社北京11月1日电（国际观察）正文"[end..], "（国际观察）正文");
+        assert_eq!(
+            &"新华社北京11月1日电（国际观察）正文"[end..],
+            "（国际观察）正文"
+        );
         assert!(parse_dateline("国家电网电力公司11月1日").is_none());
         assert!(parse_dateline("新华社杭州13月1日电").is_none());
         assert!(parse_dateline("中国人民大学校长林尚立表示").is_none());
@@ -678,7 +804,14 @@ mod tests {
         for done in ["好。", "说：", "“好。”", "（完）", "why?"] {
             assert!(is_finished(done), "{done}");
         }
-        for cut in ["已培育421家国家", "百花", "“裸眼3D通话", "目标，以", "共计 90", "《报告》"] {
+        for cut in [
+            "已培育421家国家",
+            "百花",
+            "“裸眼3D通话",
+            "目标，以",
+            "共计 90",
+            "《报告》",
+        ] {
             assert!(!is_finished(cut), "{cut}");
         }
     }
@@ -707,9 +840,11 @@ mod tests {
 
     #[test]
     fn joins_across_a_caption() {
-        let text = "## 题\n\n2024年的正文，核心要\n\n\n\n开幕。新华社 发\n\n义。”他说。\n\n下一段。\n";
+        let text =
+            "## 题\n\n2024年的正文，核心要\n\n\n\n开幕。新华社 发\n\n义。”他说。\n\n下一段。\n";
         let a = &import_raw(text).unwrap()[0];
-        let kinds: Vec<(BlockKind, &str)> = a.blocks.iter().map(|b| (b.kind, b.text.as_str())).collect();
+        let kinds: Vec<(BlockKind, &str)> =
+            a.blocks.iter().map(|b| (b.kind, b.text.as_str())).collect();
         assert_eq!(
             kinds,
             [
@@ -725,7 +860,13 @@ mod tests {
         let text = "2024 年\n\n## 一\n\n新华社杭州 11 月 21 日电 正文。\n\n## 二\n\n正文二。\n";
         let articles = import_raw(text).unwrap_err();
         // The leading line has no headline before it.
-        assert_eq!(articles, ImportError::TextBeforeHeadline { line: 1, excerpt: "2024年".into() });
+        assert_eq!(
+            articles,
+            ImportError::TextBeforeHeadline {
+                line: 1,
+                excerpt: "2024年".into()
+            }
+        );
         let text = "## 一\n\n新华社杭州 11 月 21 日电 2024 年正文。\n\n## 二\n\n正文二。\n";
         let articles = import_raw(text).unwrap();
         assert_eq!(articles[1].id, "20241121-2");
@@ -737,13 +878,22 @@ mod tests {
     fn errors() {
         assert_eq!(import_raw(""), Err(ImportError::NoArticle));
         assert_eq!(import_raw("\n\n  \n"), Err(ImportError::NoArticle));
-        assert!(matches!(import_raw("## 题\n\n新华社杭州11月21日电\n"), Err(ImportError::EmptyArticle { line: 1, .. })));
-        assert!(matches!(import_raw("正文。\n## 题\n正文。"), Err(ImportError::TextBeforeHeadline { line: 1, .. })));
+        assert!(matches!(
+            import_raw("## 题\n\n新华社杭州11月21日电\n"),
+            Err(ImportError::EmptyArticle { line: 1, .. })
+        ));
+        assert!(matches!(
+            import_raw("正文。\n## 题\n正文。"),
+            Err(ImportError::TextBeforeHeadline { line: 1, .. })
+        ));
     }
 
     #[test]
     fn common_year_counts_written_years() {
-        assert_eq!(common_year("2023年 2024 年 2024年 12024年 2024"), Some(2024));
+        assert_eq!(
+            common_year("2023年 2024 年 2024年 12024年 2024"),
+            Some(2024)
+        );
         assert_eq!(common_year("年年"), None);
         assert_eq!(common_year("é年"), None);
     }
@@ -751,8 +901,21 @@ mod tests {
     #[test]
     fn odd_input_does_not_panic() {
         let inputs = [
-            "#", "##", "## ", "## ——", "###### x\n（", "（新华社", "新华社1", "新华社杭州 99999 月", "## a\n新华社杭州11月21日电（记者",
-            "## a\n\u{0}\u{c}\r\n\r", "## a\n（新华社杭州11月21日电", "## a\n）", "## a\n图片说明：", "## a\n摄", "## a\n新华社杭州０１月０２日电（记者、）x",
+            "#",
+            "##",
+            "## ",
+            "## ——",
+            "###### x\n（",
+            "（新华社",
+            "新华社1",
+            "新华社杭州 99999 月",
+            "## a\n新华社杭州11月21日电（记者",
+            "## a\n\u{0}\u{c}\r\n\r",
+            "## a\n（新华社杭州11月21日电",
+            "## a\n）",
+            "## a\n图片说明：",
+            "## a\n摄",
+            "## a\n新华社杭州０１月０２日电（记者、）x",
         ];
         for input in inputs {
             let _ = import_raw(input);

@@ -74,48 +74,73 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Parsed, CorpusError> {
     };
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     // Strip one `\r` per line so CRLF files parse like LF files.
-    let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
 
     if lines.first().map(|l| l.trim_end()) != Some(FENCE) {
-        return Err(error(1, format!("expected `{FENCE}` on the first line to open the front matter")));
+        return Err(error(
+            1,
+            format!("expected `{FENCE}` on the first line to open the front matter"),
+        ));
     }
-    let Some(close) = lines.iter().skip(1).position(|l| l.trim_end() == FENCE).map(|i| i + 1) else {
-        return Err(error(1, format!("the front matter opened here is never closed by a `{FENCE}` line")));
+    let Some(close) = lines
+        .iter()
+        .skip(1)
+        .position(|l| l.trim_end() == FENCE)
+        .map(|i| i + 1)
+    else {
+        return Err(error(
+            1,
+            format!("the front matter opened here is never closed by a `{FENCE}` line"),
+        ));
     };
 
     let front = lines[1..close].join("\n");
     // File line of a byte offset into `front` (which starts on line 2).
     let line_of = |span: Range<usize>| {
         let end = span.start.min(front.len());
-        2 + front.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count()
+        2 + front.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
     };
     let matter: FrontMatter = toml::from_str(&front).map_err(|e| {
         let line = e.span().map_or(1, &line_of);
         error(line, format!("front matter: {}", e.message().trim_end()))
     })?;
 
-    let required = |field: Option<Spanned<String>>, name: &str| -> Result<(String, usize), CorpusError> {
-        let Some(field) = field else {
-            return Err(error(1, format!("the front matter has no `{name}`")));
+    let required =
+        |field: Option<Spanned<String>>, name: &str| -> Result<(String, usize), CorpusError> {
+            let Some(field) = field else {
+                return Err(error(1, format!("the front matter has no `{name}`")));
+            };
+            let line = line_of(field.span());
+            let value = tidy(field.get_ref());
+            if value.is_empty() {
+                return Err(error(line, format!("`{name}` is empty")));
+            }
+            Ok((value, line))
         };
-        let line = line_of(field.span());
-        let value = tidy(field.get_ref());
-        if value.is_empty() {
-            return Err(error(line, format!("`{name}` is empty")));
-        }
-        Ok((value, line))
-    };
     let (id, id_line) = required(matter.id, "id")?;
     if let Some(bad) = id.chars().find(|&c| !is_id_char(c)) {
-        return Err(error(id_line, format!("`id` {id:?} contains {bad:?}; ids cannot hold whitespace, `#`, `/` or `\\`")));
+        return Err(error(
+            id_line,
+            format!("`id` {id:?} contains {bad:?}; ids cannot hold whitespace, `#`, `/` or `\\`"),
+        ));
     }
     let (title, _) = required(matter.title, "title")?;
-    let optional = |field: Option<Spanned<String>>| field.map(|f| tidy(f.get_ref())).filter(|v| !v.is_empty());
+    let optional =
+        |field: Option<Spanned<String>>| field.map(|f| tidy(f.get_ref())).filter(|v| !v.is_empty());
     let date = match matter.date {
         Some(date) if !date.get_ref().trim().is_empty() => {
             let value = date.get_ref().trim();
             if !is_valid_date(value) {
-                return Err(error(line_of(date.span()), format!("`date` {value:?} is not a YYYY-MM-DD date")));
+                return Err(error(
+                    line_of(date.span()),
+                    format!("`date` {value:?} is not a YYYY-MM-DD date"),
+                ));
             }
             Some(value.to_string())
         }
@@ -136,7 +161,10 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Parsed, CorpusError> {
     let blocks = parse_body(&lines, close + 1).map_err(|(line, message)| error(line, message))?;
     if blocks.is_empty() {
         // Reported on the closing fence: the body should start after it.
-        return Err(error(close + 1, "the article has no body paragraphs after the front matter".into()));
+        return Err(error(
+            close + 1,
+            "the article has no body paragraphs after the front matter".into(),
+        ));
     }
 
     let article = Article {
@@ -179,7 +207,11 @@ fn parse_body(lines: &[&str], start: usize) -> Result<Vec<Block>, (usize, String
 
 /// Turns the collected lines of one paragraph into a block (none if it tidies
 /// to nothing, e.g. only control characters).
-fn flush_paragraph(current: &mut Vec<&str>, line: usize, blocks: &mut Vec<Block>) -> Result<(), (usize, String)> {
+fn flush_paragraph(
+    current: &mut Vec<&str>,
+    line: usize,
+    blocks: &mut Vec<Block>,
+) -> Result<(), (usize, String)> {
     if current.is_empty() {
         return Ok(());
     }
@@ -191,10 +223,16 @@ fn flush_paragraph(current: &mut Vec<&str>, line: usize, blocks: &mut Vec<Block>
             if caption.is_empty() {
                 return Err((line, format!("`{CAPTION_PREFIX}` without a caption")));
             }
-            Block { kind: BlockKind::Caption, text: caption }
+            Block {
+                kind: BlockKind::Caption,
+                text: caption,
+            }
         }
         None if text.is_empty() => return Ok(()),
-        None => Block { kind: BlockKind::Paragraph, text },
+        None => Block {
+            kind: BlockKind::Paragraph,
+            text,
+        },
     };
     blocks.push(block);
     Ok(())
@@ -225,7 +263,9 @@ pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         _ => 0,
     }
@@ -303,7 +343,10 @@ mod tests {
 
     fn at_line(text: &str, line: usize) -> String {
         let e = err(text);
-        assert!(e.starts_with(&format!("dir/a.md:{line}: ")), "wanted line {line}: {e}");
+        assert!(
+            e.starts_with(&format!("dir/a.md:{line}: ")),
+            "wanted line {line}: {e}"
+        );
         e
     }
 
@@ -320,16 +363,29 @@ mod tests {
         assert_eq!(
             a.blocks,
             [
-                Block { kind: BlockKind::Paragraph, text: "第一段第一段续421家。".into() },
-                Block { kind: BlockKind::Caption, text: "11月20日，开幕。新华社发".into() },
-                Block { kind: BlockKind::Paragraph, text: "第二段。".into() },
+                Block {
+                    kind: BlockKind::Paragraph,
+                    text: "第一段第一段续421家。".into()
+                },
+                Block {
+                    kind: BlockKind::Caption,
+                    text: "11月20日，开幕。新华社发".into()
+                },
+                Block {
+                    kind: BlockKind::Paragraph,
+                    text: "第二段。".into()
+                },
             ]
         );
     }
 
     #[test]
     fn latin_lines_join_with_a_space() {
-        let a = parse_markdown("a.md", "+++\nid = \"x\"\ntitle = \"t\"\n+++\nhello\nworld\n").unwrap();
+        let a = parse_markdown(
+            "a.md",
+            "+++\nid = \"x\"\ntitle = \"t\"\n+++\nhello\nworld\n",
+        )
+        .unwrap();
         assert_eq!(a.blocks[0].text, "hello world");
         assert_eq!(a.source, "");
         assert_eq!(a.subtitle, None);
@@ -338,7 +394,10 @@ mod tests {
     #[test]
     fn tolerates_bom_and_crlf() {
         let crlf = format!("\u{FEFF}{}", GOOD.replace('\n', "\r\n"));
-        assert_eq!(parse_markdown("a.md", &crlf).unwrap(), parse_markdown("a.md", GOOD).unwrap());
+        assert_eq!(
+            parse_markdown("a.md", &crlf).unwrap(),
+            parse_markdown("a.md", GOOD).unwrap()
+        );
     }
 
     #[test]
@@ -359,7 +418,10 @@ mod tests {
             place: Some("'''".into()),
             date: None,
             authors: vec!["A \"B\"".into()],
-            blocks: vec![Block { kind: BlockKind::Paragraph, text: "+++".into() }],
+            blocks: vec![Block {
+                kind: BlockKind::Paragraph,
+                text: "+++".into(),
+            }],
         };
         assert_eq!(parse_markdown("a.md", &a.to_markdown()).unwrap(), a);
     }
@@ -379,8 +441,14 @@ mod tests {
     #[test]
     fn toml_syntax_error_names_its_line() {
         // The unterminated string is on line 3.
-        at_line("+++\nid = \"a\"\ntitle = \"标题\nsource = \"新华社\"\n+++\n\n正文。\n", 3);
-        at_line("\u{FEFF}+++\r\nid = \"a\"\r\ntitle = \"t\"\r\n= 3\r\n+++\r\n\r\n正文。\r\n", 4);
+        at_line(
+            "+++\nid = \"a\"\ntitle = \"标题\nsource = \"新华社\"\n+++\n\n正文。\n",
+            3,
+        );
+        at_line(
+            "\u{FEFF}+++\r\nid = \"a\"\r\ntitle = \"t\"\r\n= 3\r\n+++\r\n\r\n正文。\r\n",
+            4,
+        );
     }
 
     #[test]
@@ -402,18 +470,38 @@ mod tests {
 
     #[test]
     fn bad_dates_are_rejected() {
-        for date in ["2024-13-01", "2024-02-30", "2023-02-29", "24-11-21", "2024/11/21", "２024-11-21"] {
-            let e = at_line(&format!("+++\nid = \"x\"\ntitle = \"t\"\ndate = \"{date}\"\n+++\n\n正文。\n"), 4);
+        for date in [
+            "2024-13-01",
+            "2024-02-30",
+            "2023-02-29",
+            "24-11-21",
+            "2024/11/21",
+            "２024-11-21",
+        ] {
+            let e = at_line(
+                &format!("+++\nid = \"x\"\ntitle = \"t\"\ndate = \"{date}\"\n+++\n\n正文。\n"),
+                4,
+            );
             assert!(e.contains("date"), "{e}");
         }
-        assert!(parse_markdown("a.md", "+++\nid = \"x\"\ntitle = \"t\"\ndate = \"2024-02-29\"\n+++\n\n正文。\n").is_ok());
+        assert!(parse_markdown(
+            "a.md",
+            "+++\nid = \"x\"\ntitle = \"t\"\ndate = \"2024-02-29\"\n+++\n\n正文。\n"
+        )
+        .is_ok());
         // Not a string at all: TOML's own type error, still on the right line.
-        at_line("+++\nid = \"x\"\ntitle = \"t\"\ndate = 2024-11-21\n+++\n\n正文。\n", 4);
+        at_line(
+            "+++\nid = \"x\"\ntitle = \"t\"\ndate = 2024-11-21\n+++\n\n正文。\n",
+            4,
+        );
     }
 
     #[test]
     fn unknown_keys_are_rejected_by_name() {
-        let e = at_line("+++\nid = \"x\"\ntitle = \"t\"\nautors = [\"a\"]\n+++\n\n正文。\n", 4);
+        let e = at_line(
+            "+++\nid = \"x\"\ntitle = \"t\"\nautors = [\"a\"]\n+++\n\n正文。\n",
+            4,
+        );
         assert!(e.contains("autors"), "{e}");
     }
 
@@ -426,13 +514,27 @@ mod tests {
 
     #[test]
     fn empty_caption_and_empty_author_are_rejected() {
-        at_line("+++\nid = \"x\"\ntitle = \"t\"\n+++\n\n正文。\n\n图片说明： \n", 8);
-        at_line("+++\nid = \"x\"\ntitle = \"t\"\nauthors = [\"a\", \" \"]\n+++\n\n正文。\n", 4);
+        at_line(
+            "+++\nid = \"x\"\ntitle = \"t\"\n+++\n\n正文。\n\n图片说明： \n",
+            8,
+        );
+        at_line(
+            "+++\nid = \"x\"\ntitle = \"t\"\nauthors = [\"a\", \" \"]\n+++\n\n正文。\n",
+            4,
+        );
     }
 
     #[test]
     fn arbitrary_text_does_not_panic() {
-        for text in ["+++", "+++\n+++", "+++\n+++\n", "\u{FEFF}", "+++\r\n+++\r\nx", "+++\n\u{0}\n+++\n\n.", "+++\n[[x]]\n+++\nx"] {
+        for text in [
+            "+++",
+            "+++\n+++",
+            "+++\n+++\n",
+            "\u{FEFF}",
+            "+++\r\n+++\r\nx",
+            "+++\n\u{0}\n+++\n\n.",
+            "+++\n[[x]]\n+++\nx",
+        ] {
             let _ = parse_markdown("a.md", text);
         }
     }

@@ -51,13 +51,22 @@ pub struct Corpus {
 #[derive(Debug, thiserror::Error)]
 pub enum CorpusError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {message}")]
-    Invalid { path: PathBuf, line: usize, message: String },
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("{path}: the corpus is empty (no .md articles or JSONL records)")]
     Empty { path: PathBuf },
     /// A path that is neither a directory, a `.md` file nor a `.jsonl` file.
-    #[error("{path}: not a corpus (expected a directory of .md articles, a .md file or a .jsonl file)")]
+    #[error(
+        "{path}: not a corpus (expected a directory of .md articles, a .md file or a .jsonl file)"
+    )]
     Unsupported { path: PathBuf },
 }
 
@@ -73,23 +82,37 @@ impl Corpus {
         } else if has_extension(path, "md") {
             let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
             let text = decode_utf8(path, &bytes)?;
-            Corpus { articles: vec![parse_markdown(&path.to_string_lossy(), text)?], records: false }
+            Corpus {
+                articles: vec![parse_markdown(&path.to_string_lossy(), text)?],
+                records: false,
+            }
         } else {
-            return Err(CorpusError::Unsupported { path: path.to_path_buf() });
+            return Err(CorpusError::Unsupported {
+                path: path.to_path_buf(),
+            });
         };
         if corpus.articles.is_empty() {
-            return Err(CorpusError::Empty { path: path.to_path_buf() });
+            return Err(CorpusError::Empty {
+                path: path.to_path_buf(),
+            });
         }
         Ok(corpus)
     }
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> CorpusError {
-    CorpusError::Io { path: path.to_path_buf(), source }
+    CorpusError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn invalid(path: &Path, line: usize, message: impl Into<String>) -> CorpusError {
-    CorpusError::Invalid { path: path.to_path_buf(), line, message: message.into() }
+    CorpusError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        message: message.into(),
+    }
 }
 
 fn has_extension(path: &Path, ext: &str) -> bool {
@@ -114,7 +137,11 @@ fn decode_utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, CorpusError>
     std::str::from_utf8(bytes).map_err(|e| {
         let good = &bytes[..e.valid_up_to()];
         let line = 1 + good.iter().filter(|&&b| b == b'\n').count();
-        invalid(path, line, format!("invalid UTF-8 (byte offset {})", e.valid_up_to()))
+        invalid(
+            path,
+            line,
+            format!("invalid UTF-8 (byte offset {})", e.valid_up_to()),
+        )
     })
 }
 
@@ -139,13 +166,20 @@ fn load_dir(dir: &Path) -> Result<Corpus, CorpusError> {
             return Err(invalid(
                 &path,
                 parsed.id_line,
-                format!("duplicate id `{}`, already used by {}", parsed.article.id, first.display()),
+                format!(
+                    "duplicate id `{}`, already used by {}",
+                    parsed.article.id,
+                    first.display()
+                ),
             ));
         }
         seen.insert(parsed.article.id.clone(), path);
         articles.push(parsed.article);
     }
-    Ok(Corpus { articles, records: false })
+    Ok(Corpus {
+        articles,
+        records: false,
+    })
 }
 
 /// One JSONL record; other keys are ignored.
@@ -176,19 +210,29 @@ fn load_jsonl(path: &Path) -> Result<Corpus, CorpusError> {
             if let Some(at) = message.rfind(" at line ") {
                 message.truncate(at);
             }
-            invalid(path, number, format!("bad JSON record (column {}): {message}", e.column()))
+            invalid(
+                path,
+                number,
+                format!("bad JSON record (column {}): {message}", e.column()),
+            )
         })?;
         let article = record_article(record).map_err(|m| invalid(path, number, m))?;
         if let Some(first) = seen.insert(article.id.clone(), number) {
             return Err(invalid(
                 path,
                 number,
-                format!("duplicate id `{}`, already used on line {first}", article.id),
+                format!(
+                    "duplicate id `{}`, already used on line {first}",
+                    article.id
+                ),
             ));
         }
         articles.push(article);
     }
-    Ok(Corpus { articles, records: true })
+    Ok(Corpus {
+        articles,
+        records: true,
+    })
 }
 
 /// A record as a one-paragraph article; `Err` says which field is unusable.
@@ -209,7 +253,10 @@ fn record_article(record: Record) -> Result<Article, String> {
         place: None,
         date: None,
         authors: Vec::new(),
-        blocks: vec![Block { kind: BlockKind::Paragraph, text }],
+        blocks: vec![Block {
+            kind: BlockKind::Paragraph,
+            text,
+        }],
     })
 }
 
@@ -255,7 +302,10 @@ mod tests {
         std::fs::write(dir.join("one.md"), article("x", "一。")).unwrap();
         std::fs::write(dir.join("two.md"), article("x", "二。")).unwrap();
         let e = load_err(&dir);
-        assert!(e.contains("two.md:2:") && e.contains("one.md") && e.contains("`x`"), "{e}");
+        assert!(
+            e.contains("two.md:2:") && e.contains("one.md") && e.contains("`x`"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -278,7 +328,11 @@ mod tests {
     #[test]
     fn bad_markdown_in_a_directory_names_file_and_line() {
         let dir = temp_dir("bad");
-        std::fs::write(dir.join("a.md"), "+++\nid = \"a\"\ntitle = \"标题\nsource = \"新华社\"\n+++\n\n正文。\n").unwrap();
+        std::fs::write(
+            dir.join("a.md"),
+            "+++\nid = \"a\"\ntitle = \"标题\nsource = \"新华社\"\n+++\n\n正文。\n",
+        )
+        .unwrap();
         let e = load_err(&dir);
         assert!(e.contains("a.md:3:"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
@@ -303,7 +357,10 @@ mod tests {
         assert_eq!(Corpus::load(&file).unwrap().articles[0].id, "only");
         let other = dir.join("x.txt");
         std::fs::write(&other, "x").unwrap();
-        assert!(matches!(Corpus::load(&other), Err(CorpusError::Unsupported { .. })));
+        assert!(matches!(
+            Corpus::load(&other),
+            Err(CorpusError::Unsupported { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -317,8 +374,21 @@ mod tests {
         assert!(corpus.records);
         assert_eq!(corpus.articles.len(), 2);
         let first = &corpus.articles[0];
-        assert_eq!((first.id.as_str(), first.title.as_str(), first.source.as_str()), ("r1", "梵文", ""));
-        assert_eq!(first.blocks, [Block { kind: BlockKind::Paragraph, text: "在歐洲，梵語的研究2024年。".into() }]);
+        assert_eq!(
+            (
+                first.id.as_str(),
+                first.title.as_str(),
+                first.source.as_str()
+            ),
+            ("r1", "梵文", "")
+        );
+        assert_eq!(
+            first.blocks,
+            [Block {
+                kind: BlockKind::Paragraph,
+                text: "在歐洲，梵語的研究2024年。".into()
+            }]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -328,20 +398,46 @@ mod tests {
         let file = dir.join("c.jsonl");
         let good = "{\"id\":\"r1\",\"title\":\"t\",\"text\":\"x\"}";
         for (text, line, needle) in [
-            (format!("{good}\n\n{{\"id\":\"r2\",\"title\":\"t\"}}\n"), 3, "missing field `text`"),
+            (
+                format!("{good}\n\n{{\"id\":\"r2\",\"title\":\"t\"}}\n"),
+                3,
+                "missing field `text`",
+            ),
             (format!("{good}\n{{\"id\": \"r2\", oops}}\n"), 2, "bad JSON"),
-            (format!("{good}\n{good}\n"), 2, "duplicate id `r1`, already used on line 1"),
-            (format!("{good}\n{{\"id\":\" \",\"title\":\"t\",\"text\":\"x\"}}\n"), 2, "empty `id`"),
-            ("{\"id\":\"r\",\"title\":\"t\",\"text\":\" \"}\n".to_string(), 1, "empty `text`"),
+            (
+                format!("{good}\n{good}\n"),
+                2,
+                "duplicate id `r1`, already used on line 1",
+            ),
+            (
+                format!("{good}\n{{\"id\":\" \",\"title\":\"t\",\"text\":\"x\"}}\n"),
+                2,
+                "empty `id`",
+            ),
+            (
+                "{\"id\":\"r\",\"title\":\"t\",\"text\":\" \"}\n".to_string(),
+                1,
+                "empty `text`",
+            ),
             ("[1]\n".to_string(), 1, "bad JSON"),
         ] {
             std::fs::write(&file, &text).unwrap();
             let e = load_err(&file);
-            assert!(e.contains(&format!("c.jsonl:{line}: ")) && e.contains(needle), "{e}");
+            assert!(
+                e.contains(&format!("c.jsonl:{line}: ")) && e.contains(needle),
+                "{e}"
+            );
         }
         std::fs::write(&file, "\n\n").unwrap();
-        assert!(matches!(Corpus::load(&file), Err(CorpusError::Empty { .. })));
-        std::fs::write(&file, b"{\"id\":\"a\",\"title\":\"t\",\"text\":\"x\"}\n\xe4\xb8\n").unwrap();
+        assert!(matches!(
+            Corpus::load(&file),
+            Err(CorpusError::Empty { .. })
+        ));
+        std::fs::write(
+            &file,
+            b"{\"id\":\"a\",\"title\":\"t\",\"text\":\"x\"}\n\xe4\xb8\n",
+        )
+        .unwrap();
         assert!(load_err(&file).contains("c.jsonl:2: invalid UTF-8"));
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -122,7 +122,9 @@ fn answered(hits: &[Hit], extra: usize, paragraph_chars: usize) -> String {
     html.tagged("b", messages::ANSWER_PREFIX);
     html.highlighted(&best.quote, &best.highlights);
     html.text("\n");
-    html.tagged("blockquote expandable", &shorten(&best.text, paragraph_chars));
+    if super::quotes_part_only(best) {
+        html.tagged("blockquote expandable", &shorten(&best.text, paragraph_chars));
+    }
     html.text(&format!("—— {}", best.citation));
     if !rest.is_empty() && extra > 0 {
         html.text("\n\n");
@@ -153,7 +155,7 @@ mod tests {
     #[test]
     fn highlights_ignore_bad_ranges() {
         let mut html = Html::new();
-        html.highlighted("人工智能<x>", &[0..6, 3..9, 6..100, 12..15]);
+        html.highlighted("人工智能<x>", &[0..6, 3..9, 6..100, 13..16]);
         assert_eq!(html.into_markup(), "<b>人工</b>智能&lt;x&gt;");
     }
 
