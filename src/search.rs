@@ -11,7 +11,6 @@
 //! Abstention uses the same coverage: if the best passage holds too little of
 //! the question's weight, the corpus does not answer it.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use serde::Serialize;
@@ -53,7 +52,7 @@ impl Default for SearchSettings {
             min_keyword_coverage: 0.25,
             min_extra_coverage: 0.3,
             quote_chars: 160,
-            candidates: 20,
+            candidates: 10,
         }
     }
 }
@@ -673,26 +672,11 @@ fn has_cue(sentence: &str, cue: Cue) -> bool {
 }
 
 /// Two passages say the same thing when their quotes are equal or their
-/// texts share most of their bigrams (reprinted paragraphs, near-duplicate
-/// records). Jaccard similarity cannot exceed the ratio of the set sizes, so
-/// passages of very different lengths are told apart without building sets.
+/// texts share most of their terms (reprinted paragraphs, near-duplicate
+/// records).
 fn says_the_same(a: &Hit, pa: &Passage, b: &Hit, pb: &Passage) -> bool {
-    if a.quote == b.quote || pa.folded == pb.folded {
-        return true;
-    }
-    let (la, lb) = (pa.folded.len() as f32, pb.folded.len() as f32);
-    if la.min(lb) < NEAR_DUPLICATE * la.max(lb) {
-        return false;
-    }
-    let grams = |t: &str| -> HashSet<(char, char)> {
-        let chars: Vec<char> = t.chars().filter(|c| c.is_alphanumeric()).collect();
-        chars.windows(2).map(|w| (w[0], w[1])).collect()
-    };
-    let (ga, gb) = (grams(&pa.folded), grams(&pb.folded));
-    let shared = ga.intersection(&gb).count() as f32;
-    let union = (ga.len() + gb.len()) as f32 - shared;
-    union > 0.0 && shared / union > NEAR_DUPLICATE
+    a.quote == b.quote || pa.folded == pb.folded || pa.terms.similarity(&pb.terms) > NEAR_DUPLICATE
 }
 
-/// Bigram Jaccard similarity above which two passages count as one.
+/// Term-set Jaccard similarity above which two passages count as one.
 const NEAR_DUPLICATE: f32 = 0.7;

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use super::markdown::{days_in_month, CAPTION_PREFIX};
 use super::{Article, Block, BlockKind};
-use crate::text::{is_han, tidy};
+use crate::text::{is_cjk, is_han, tidy};
 
 /// Why a text cannot be imported. Lines are 1-based lines of the raw text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -408,7 +408,7 @@ impl Joiner {
     fn paragraph(&mut self, text: String, opens_story: bool) {
         if let Some(open) = &mut self.open {
             if !opens_story && (!is_finished(open) || starts_as_continuation(&text)) {
-                *open = tidy(&format!("{open} {text}"));
+                join_tidy(open, &text);
                 return;
             }
         }
@@ -451,6 +451,19 @@ impl Joiner {
         self.flush();
         self.blocks
     }
+}
+
+/// Appends tidy `text` to tidy `open` as `tidy(open + " " + text)` would, without
+/// re-scanning `open` (a paragraph cut many times must not cost quadratic time).
+fn join_tidy(open: &mut String, text: &str) {
+    let before = open.chars().next_back();
+    let after = text.chars().next();
+    if let (Some(before), Some(after)) = (before, after) {
+        if !is_cjk(before) && !is_cjk(after) {
+            open.push(' ');
+        }
+    }
+    open.push_str(text);
 }
 
 /// Whether a paragraph ends like a finished sentence.
@@ -896,6 +909,93 @@ mod tests {
         );
         assert_eq!(common_year("年年"), None);
         assert_eq!(common_year("é年"), None);
+    }
+
+    #[test]
+    fn join_tidy_matches_tidy() {
+        for (a, b) in [
+            ("国家", "级"),
+            ("hello", "world"),
+            ("3D", "舱”"),
+            ("90", "%"),
+            ("“AI", "全息”"),
+        ] {
+            let mut joined = a.to_string();
+            join_tidy(&mut joined, b);
+            assert_eq!(joined, tidy(&format!("{a} {b}")));
+        }
+    }
+
+    /// Pseudo-random text from pieces that exercise every rule: no input panics.
+    #[test]
+    fn random_input_does_not_panic() {
+        const PIECES: &[&str] = &[
+            "#",
+            "## ",
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            "\r",
+            "\u{c}",
+            "\u{FEFF}",
+            "——",
+            "--",
+            "新华社",
+            "杭州",
+            "11",
+            "２",
+            "2024",
+            " 年",
+            "月",
+            "日",
+            "电",
+            "（",
+            "）",
+            "(",
+            ")",
+            "记者",
+            "、",
+            "，",
+            "。",
+            "”",
+            "“",
+            "摄",
+            "发",
+            "社",
+            "供图",
+            "图片说明：",
+            "+++",
+            "id = \"",
+            "\"",
+            "é",
+            "😀",
+            "人工智能",
+            "a",
+            "\u{0}",
+        ];
+        let mut state: u64 = 0x2024_1121;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..next() % 60 {
+                text.push_str(PIECES[next() % PIECES.len()]);
+            }
+            if let Ok(articles) = import_raw(&text) {
+                for article in articles {
+                    let md = article.to_markdown();
+                    let parsed = super::super::parse_markdown("fuzz.md", &md)
+                        .expect("imported articles load");
+                    assert_eq!(parsed, article, "{text:?}");
+                }
+            }
+            let _ = super::super::parse_markdown("fuzz.md", &text);
+        }
     }
 
     #[test]

@@ -139,7 +139,7 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Parsed, CorpusError> {
             if !is_valid_date(value) {
                 return Err(error(
                     line_of(date.span()),
-                    format!("`date` {value:?} is not a YYYY-MM-DD date"),
+                    format!("`date` {value:?} is not a valid date written YYYY-MM-DD"),
                 ));
             }
             Some(value.to_string())

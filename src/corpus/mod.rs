@@ -71,8 +71,9 @@ pub enum CorpusError {
 }
 
 impl Corpus {
-    /// Loads a directory of Markdown articles (`*.md`, sorted by name), a single
-    /// `.md` article, or a JSONL file of `{"id","title","text"}` records.
+    /// Loads a directory of Markdown articles (`*.md` directly in it, sorted by
+    /// name; `README.md` and dotfiles skipped), a single `.md` article, or a
+    /// JSONL file of `{"id","title","text"}` records.
     pub fn load(path: &Path) -> Result<Corpus, CorpusError> {
         let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
         let corpus = if meta.is_dir() {

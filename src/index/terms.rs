@@ -123,6 +123,30 @@ impl TermMap {
         terms.iter().fold(u64::MAX, |acc, &t| if acc == 0 { 0 } else { acc & self.mask(t) })
     }
 
+    /// Jaccard similarity of the term sets of two passages (both tables are
+    /// sorted by hash, so this is one merge).
+    pub fn similarity(&self, other: &TermMap) -> f32 {
+        let (a, b) = (&self.entries, &other.entries);
+        let (mut i, mut j, mut shared) = (0, 0, 0usize);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let union = a.len() + b.len() - shared;
+        if union == 0 {
+            0.0
+        } else {
+            shared as f32 / union as f32
+        }
+    }
+
     /// Share of `terms` present anywhere in the passage.
     pub fn share(&self, terms: &[u32]) -> f32 {
         if terms.is_empty() {

@@ -68,7 +68,8 @@ const QUERY_TOO_OLD: &str =
 const NOT_MODIFIED: &str = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
 
 /// Update kinds Telegram leaves out when `allowed_updates` was never set (or set to `[]`).
-const NOT_DEFAULT_UPDATES: [&str; 3] = ["chat_member", "message_reaction", "message_reaction_count"];
+const NOT_DEFAULT_UPDATES: [&str; 3] =
+    ["chat_member", "message_reaction", "message_reaction_count"];
 
 /// A failure injected into one upcoming call of a method (see [`FakeTelegram::fail_next`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,7 +105,12 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        Self { private_per_second: 1.0, private_burst: 3, group_per_minute: 20, global_per_second: 30 }
+        Self {
+            private_per_second: 1.0,
+            private_burst: 3,
+            group_per_minute: 20,
+            global_per_second: 30,
+        }
     }
 }
 
@@ -153,7 +159,12 @@ pub struct FakeTelegramBuilder {
 
 impl Default for FakeTelegramBuilder {
     fn default() -> Self {
-        Self { token: DEFAULT_TOKEN.to_owned(), bot_id: None, username: DEFAULT_USERNAME.to_owned(), rate_limits: None }
+        Self {
+            token: DEFAULT_TOKEN.to_owned(),
+            bot_id: None,
+            username: DEFAULT_USERNAME.to_owned(),
+            rate_limits: None,
+        }
     }
 }
 
@@ -193,13 +204,19 @@ impl FakeTelegramBuilder {
     ///
     /// Panics if the port cannot be bound: that is a broken test environment, not a test result.
     pub async fn start(self) -> FakeTelegram {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("fake Telegram: bind 127.0.0.1:0");
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("fake Telegram: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("fake Telegram: local address");
         let bot_id = self
             .bot_id
             .or_else(|| self.token.split(':').next().and_then(|id| id.parse().ok()))
             .unwrap_or(DEFAULT_BOT_ID);
-        let config = Config { token: self.token, bot_id, username: self.username };
+        let config = Config {
+            token: self.token,
+            bot_id,
+            username: self.username,
+        };
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(State::new(self.rate_limits)),
@@ -207,7 +224,11 @@ impl FakeTelegramBuilder {
             changed: Notify::new(),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
-        FakeTelegram { shared, addr, accept }
+        FakeTelegram {
+            shared,
+            addr,
+            accept,
+        }
     }
 }
 
@@ -246,7 +267,10 @@ impl FakeTelegram {
 
     /// Full URL of one method, e.g. `http://127.0.0.1:PORT/bot<token>/sendMessage`.
     pub fn method_url(&self, method: &str) -> String {
-        format!("http://{}/bot{}/{}", self.addr, self.shared.config.token, method)
+        format!(
+            "http://{}/bot{}/{}",
+            self.addr, self.shared.config.token, method
+        )
     }
 
     /// Socket address the server listens on.
@@ -285,14 +309,26 @@ impl FakeTelegram {
     /// text get `bot_command` / `mention` entities, as Telegram clients produce.
     pub fn private_text(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
         self.push_with(|state, _, _| {
-            let message = new_message(state, chat_id, user_json(user_id), text, detect_entities(text));
+            let message = new_message(
+                state,
+                chat_id,
+                user_json(user_id),
+                text,
+                detect_entities(text),
+            );
             json!({ "message": message })
         })
     }
 
     /// A text message from `user_id` in a group with exactly the given `entities`
     /// (`None` = no entities, like a message without any formatting).
-    pub fn group_text(&self, chat_id: i64, user_id: i64, text: &str, entities: Option<Value>) -> i64 {
+    pub fn group_text(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        text: &str,
+        entities: Option<Value>,
+    ) -> i64 {
         self.push_with(|state, _, _| {
             let mut message = new_message(state, chat_id, user_json(user_id), text, Vec::new());
             if let Some(entities) = entities {
@@ -305,10 +341,22 @@ impl FakeTelegram {
     /// A group message from `user_id` that replies to the bot's message `replied_message_id`.
     /// The embedded `reply_to_message` is the stored message when the server knows it, else a
     /// synthesised message from the bot.
-    pub fn group_reply_to_bot(&self, chat_id: i64, user_id: i64, text: &str, replied_message_id: i64) -> i64 {
+    pub fn group_reply_to_bot(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        text: &str,
+        replied_message_id: i64,
+    ) -> i64 {
         self.push_with(|state, config, _| {
             let replied = known_or_bot_message(state, config, chat_id, replied_message_id);
-            let mut message = new_message(state, chat_id, user_json(user_id), text, detect_entities(text));
+            let mut message = new_message(
+                state,
+                chat_id,
+                user_json(user_id),
+                text,
+                detect_entities(text),
+            );
             message["reply_to_message"] = replied;
             json!({ "message": message })
         })
@@ -318,7 +366,13 @@ impl FakeTelegram {
     /// offset 0 spanning the command (lengths in UTF-16 code units, as in the Bot API).
     pub fn group_command(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
         self.push_with(|state, _, _| {
-            let message = new_message(state, chat_id, user_json(user_id), text, detect_entities(text));
+            let message = new_message(
+                state,
+                chat_id,
+                user_json(user_id),
+                text,
+                detect_entities(text),
+            );
             json!({ "message": message })
         })
     }
@@ -326,12 +380,19 @@ impl FakeTelegram {
     /// A message such as `@summit_test_bot 问题`, with a `mention` entity for each `@username`.
     pub fn mention(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
         self.push_with(|state, _, _| {
-            let message = new_message(state, chat_id, user_json(user_id), text, detect_entities(text));
+            let message = new_message(
+                state,
+                chat_id,
+                user_json(user_id),
+                text,
+                detect_entities(text),
+            );
             json!({ "message": message })
         })
     }
 
     /// A message sent by another bot (`from.is_bot = true`), which the bot should ignore.
+    #[allow(clippy::wrong_self_convention)] // "from" as in the message's sender, not a conversion
     pub fn from_bot(&self, chat_id: i64, bot_user_id: i64, text: &str) -> i64 {
         self.push_with(|state, _, _| {
             let from = json!({
@@ -392,7 +453,11 @@ impl FakeTelegram {
     /// exactly one call, in order. A faulted `sendMessage` is not delivered.
     pub fn fail_next(&self, method: &str, faults: Vec<Fault>) {
         let mut state = self.shared.lock();
-        state.faults.entry(method.to_ascii_lowercase()).or_default().extend(faults);
+        state
+            .faults
+            .entry(method.to_ascii_lowercase())
+            .or_default()
+            .extend(faults);
     }
 
     /// Makes `sendMessage` and `getUpdates` fail at random with probability `rate`, half as
@@ -425,7 +490,8 @@ impl FakeTelegram {
     /// Waits until at least `n` messages are delivered or `timeout` passes, then returns all
     /// delivered messages. On timeout the result is shorter than `n`: assert on its length.
     pub async fn wait_for_messages(&self, n: usize, timeout: Duration) -> Vec<SentMessage> {
-        self.wait_until(timeout, |state| state.sent.len() >= n).await;
+        self.wait_until(timeout, |state| state.sent.len() >= n)
+            .await;
         self.sent_messages()
     }
 
@@ -433,18 +499,30 @@ impl FakeTelegram {
     /// check, including calls that were then faulted or rejected. Form and query-string values
     /// appear as JSON strings; JSON bodies appear as sent.
     pub fn calls(&self, method: &str) -> Vec<Value> {
-        self.shared.lock().calls.get(&method.to_ascii_lowercase()).cloned().unwrap_or_default()
+        self.shared
+            .lock()
+            .calls
+            .get(&method.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Number of calls of `method` (case-insensitive), cheaper than `calls(method).len()`.
     pub fn call_count(&self, method: &str) -> usize {
-        self.shared.lock().calls.get(&method.to_ascii_lowercase()).map_or(0, Vec::len)
+        self.shared
+            .lock()
+            .calls
+            .get(&method.to_ascii_lowercase())
+            .map_or(0, Vec::len)
     }
 
     /// Waits until `method` was called at least `n` times or `timeout` passes; returns the calls.
     pub async fn wait_for_calls(&self, method: &str, n: usize, timeout: Duration) -> Vec<Value> {
         let key = method.to_ascii_lowercase();
-        self.wait_until(timeout, |state| state.calls.get(&key).map_or(0, Vec::len) >= n).await;
+        self.wait_until(timeout, |state| {
+            state.calls.get(&key).map_or(0, Vec::len) >= n
+        })
+        .await;
         self.calls(method)
     }
 
@@ -456,7 +534,8 @@ impl FakeTelegram {
     /// Waits until the confirmed offset reaches `offset`; returns whether it did in time.
     /// `wait_for_confirmed_offset(update_id + 1, ..)` means "the bot consumed that update".
     pub async fn wait_for_confirmed_offset(&self, offset: i64, timeout: Duration) -> bool {
-        self.wait_until(timeout, |state| state.confirmed_offset >= offset).await
+        self.wait_until(timeout, |state| state.confirmed_offset >= offset)
+            .await
     }
 
     /// Number of 429 answers (flood control and injected faults alike).
@@ -478,7 +557,11 @@ impl FakeTelegram {
     /// Current state of a message the server knows (sent by the bot, edited, or pushed in an
     /// update), as Bot API JSON.
     pub fn message(&self, chat_id: i64, message_id: i64) -> Option<Value> {
-        self.shared.lock().messages.get(&(chat_id, message_id)).map(|m| m.json.clone())
+        self.shared
+            .lock()
+            .messages
+            .get(&(chat_id, message_id))
+            .map(|m| m.json.clone())
     }
 
     /// URL set by the last `setWebhook` (empty when no webhook is set).
@@ -494,7 +577,11 @@ impl FakeTelegram {
     /// Commands set by `setMyCommands` for the default scope and no language (`[]` if none).
     pub fn commands(&self) -> Value {
         let state = self.shared.lock();
-        state.commands.get(&commands_key(&Map::new())).cloned().unwrap_or_else(|| json!([]))
+        state
+            .commands
+            .get(&commands_key(&Map::new()))
+            .cloned()
+            .unwrap_or_else(|| json!([]))
     }
 
     // ----- internals --------------------------------------------------------------------
@@ -536,8 +623,22 @@ impl FakeTelegram {
 
 /// Tags Telegram's HTML parse mode accepts.
 const SUPPORTED_TAGS: [&str; 16] = [
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote", "span",
-    "tg-spoiler", "tg-emoji",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "span",
+    "tg-spoiler",
+    "tg-emoji",
 ];
 
 /// Parses Telegram-flavoured HTML the way `parse_mode=HTML` does, only stricter about escaping:
@@ -572,7 +673,9 @@ pub fn parse_html(html: &str) -> Result<ParsedHtml, String> {
                 if j >= bytes.len() || bytes[j] != b'>' {
                     return Err(format!("Unclosed end tag at byte offset {start}"));
                 }
-                let open = stack.pop().ok_or_else(|| format!("Unexpected end tag at byte offset {start}"))?;
+                let open = stack
+                    .pop()
+                    .ok_or_else(|| format!("Unexpected end tag at byte offset {start}"))?;
                 if open.name != name {
                     return Err(format!(
                         "Unmatched end tag at byte offset {start}, expected \"</{}>\", found \"</{name}>\"",
@@ -589,8 +692,13 @@ pub fn parse_html(html: &str) -> Result<ParsedHtml, String> {
                 let (name, attributes, next) = parse_start_tag(html, i)?;
                 check_tag_attributes(&name, &attributes, i)?;
                 // `<pre><code class="language-x">` is a single `pre` entity with a language.
-                let counts = !(name == "code" && stack.last().is_some_and(|open| open.name == "pre"));
-                stack.push(Open { name, start: utf16, counts });
+                let counts =
+                    !(name == "code" && stack.last().is_some_and(|open| open.name == "pre"));
+                stack.push(Open {
+                    name,
+                    start: utf16,
+                    counts,
+                });
                 i = next;
             }
             b'>' => return Err(format!("Unescaped \">\" at byte offset {i}; use \"&gt;\"")),
@@ -602,7 +710,9 @@ pub fn parse_html(html: &str) -> Result<ParsedHtml, String> {
             }
             _ => {
                 // `i` is always on a char boundary: it only advances by whole chars or ASCII bytes.
-                let Some(ch) = html[i..].chars().next() else { break };
+                let Some(ch) = html[i..].chars().next() else {
+                    break;
+                };
                 text.push(ch);
                 utf16 += ch.len_utf16();
                 i += ch.len_utf8();
@@ -610,7 +720,10 @@ pub fn parse_html(html: &str) -> Result<ParsedHtml, String> {
         }
     }
     if let Some(open) = stack.last() {
-        return Err(format!("Can't find end tag corresponding to start tag \"{}\"", open.name));
+        return Err(format!(
+            "Can't find end tag corresponding to start tag \"{}\"",
+            open.name
+        ));
     }
     Ok(ParsedHtml { text, entities })
 }
@@ -620,9 +733,12 @@ pub fn utf16_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
+/// A parsed start tag: lowercase name, attributes (lowercase name, decoded value), and the
+/// byte index after its `>`.
+type StartTag = (String, Vec<(String, String)>, usize);
+
 /// Parses `<name attr="value" flag>` starting at byte `pos` (which holds `<`).
-/// Returns the lowercase tag name, its attributes and the byte index after `>`.
-fn parse_start_tag(html: &str, pos: usize) -> Result<(String, Vec<(String, String)>, usize), String> {
+fn parse_start_tag(html: &str, pos: usize) -> Result<StartTag, String> {
     let bytes = html.as_bytes();
     let unclosed = || format!("Unclosed start tag at byte offset {pos}");
     let mut j = pos + 1;
@@ -634,7 +750,9 @@ fn parse_start_tag(html: &str, pos: usize) -> Result<(String, Vec<(String, Strin
     }
     let name = html[pos + 1..j].to_ascii_lowercase();
     if !SUPPORTED_TAGS.contains(&name.as_str()) {
-        return Err(format!("Unsupported start tag \"{name}\" at byte offset {pos}"));
+        return Err(format!(
+            "Unsupported start tag \"{name}\" at byte offset {pos}"
+        ));
     }
     let mut attributes = Vec::new();
     loop {
@@ -648,11 +766,17 @@ fn parse_start_tag(html: &str, pos: usize) -> Result<(String, Vec<(String, Strin
             return Ok((name, attributes, j + 1));
         }
         let name_start = j;
-        while j < bytes.len() && !bytes[j].is_ascii_whitespace() && bytes[j] != b'=' && bytes[j] != b'>' {
+        while j < bytes.len()
+            && !bytes[j].is_ascii_whitespace()
+            && bytes[j] != b'='
+            && bytes[j] != b'>'
+        {
             j += 1;
         }
         if j == name_start {
-            return Err(format!("Empty attribute name in the tag \"{name}\" at byte offset {pos}"));
+            return Err(format!(
+                "Empty attribute name in the tag \"{name}\" at byte offset {pos}"
+            ));
         }
         let attribute = html[name_start..j].to_ascii_lowercase();
         while j < bytes.len() && bytes[j].is_ascii_whitespace() {
@@ -669,7 +793,11 @@ fn parse_start_tag(html: &str, pos: usize) -> Result<(String, Vec<(String, Strin
             }
             let (raw_start, raw_end) = if bytes[j] == b'"' || bytes[j] == b'\'' {
                 let quote = bytes[j];
-                let end = bytes[j + 1..].iter().position(|&b| b == quote).map(|p| p + j + 1).ok_or_else(unclosed)?;
+                let end = bytes[j + 1..]
+                    .iter()
+                    .position(|&b| b == quote)
+                    .map(|p| p + j + 1)
+                    .ok_or_else(unclosed)?;
                 let range = (j + 1, end);
                 j = end + 1;
                 range
@@ -687,18 +815,27 @@ fn parse_start_tag(html: &str, pos: usize) -> Result<(String, Vec<(String, Strin
 }
 
 /// Checks the attributes Telegram requires for some tags.
-fn check_tag_attributes(name: &str, attributes: &[(String, String)], pos: usize) -> Result<(), String> {
-    let get = |key: &str| attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+fn check_tag_attributes(
+    name: &str,
+    attributes: &[(String, String)],
+    pos: usize,
+) -> Result<(), String> {
+    let get = |key: &str| {
+        attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     match name {
-        "a" if get("href").is_none_or(|href| href.trim().is_empty()) => {
-            Err(format!("Tag \"a\" at byte offset {pos} must have a non-empty \"href\" attribute"))
-        }
-        "span" if get("class") != Some("tg-spoiler") => {
-            Err(format!("Tag \"span\" at byte offset {pos} must have class \"tg-spoiler\""))
-        }
-        "tg-emoji" if get("emoji-id").is_none_or(str::is_empty) => {
-            Err(format!("Tag \"tg-emoji\" at byte offset {pos} must have attribute \"emoji-id\""))
-        }
+        "a" if get("href").is_none_or(|href| href.trim().is_empty()) => Err(format!(
+            "Tag \"a\" at byte offset {pos} must have a non-empty \"href\" attribute"
+        )),
+        "span" if get("class") != Some("tg-spoiler") => Err(format!(
+            "Tag \"span\" at byte offset {pos} must have class \"tg-spoiler\""
+        )),
+        "tg-emoji" if get("emoji-id").is_none_or(str::is_empty) => Err(format!(
+            "Tag \"tg-emoji\" at byte offset {pos} must have attribute \"emoji-id\""
+        )),
         _ => Ok(()),
     }
 }
@@ -713,7 +850,9 @@ fn decode_attribute(html: &str, start: usize, end: usize) -> Result<String, Stri
             value.push(ch);
             i = next;
         } else {
-            let Some(ch) = html[i..end].chars().next() else { break };
+            let Some(ch) = html[i..end].chars().next() else {
+                break;
+            };
             value.push(ch);
             i += ch.len_utf8();
         }
@@ -726,7 +865,11 @@ fn decode_attribute(html: &str, start: usize, end: usize) -> Result<String, Stri
 fn decode_entity(html: &str, pos: usize) -> Result<(char, usize), String> {
     let rest = &html[pos + 1..];
     let unescaped = || format!("Unescaped \"&\" at byte offset {pos}; use \"&amp;\"");
-    let end = rest.bytes().take(32).position(|b| b == b';').ok_or_else(unescaped)?;
+    let end = rest
+        .bytes()
+        .take(32)
+        .position(|b| b == b';')
+        .ok_or_else(unescaped)?;
     let name = &rest[..end];
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'#') {
         return Err(unescaped());
@@ -739,12 +882,18 @@ fn decode_entity(html: &str, pos: usize) -> Result<(char, usize), String> {
         _ => match name.strip_prefix('#') {
             Some(hex) if hex.starts_with(['x', 'X']) => u32::from_str_radix(&hex[1..], 16).ok(),
             Some(decimal) => decimal.parse::<u32>().ok(),
-            None => return Err(format!("Unsupported HTML entity \"&{name};\" at byte offset {pos}")),
+            None => {
+                return Err(format!(
+                    "Unsupported HTML entity \"&{name};\" at byte offset {pos}"
+                ))
+            }
         },
     };
     match code.filter(|&c| c != 0).and_then(char::from_u32) {
         Some(ch) => Ok((ch, pos + 1 + end + 1)),
-        None => Err(format!("Invalid numeric HTML entity \"&{name};\" at byte offset {pos}")),
+        None => Err(format!(
+            "Invalid numeric HTML entity \"&{name};\" at byte offset {pos}"
+        )),
     }
 }
 
@@ -754,8 +903,9 @@ fn validate_text(text: &str, parse_mode: Option<&str>) -> Result<(String, usize)
     let (plain, entities) = match parse_mode.map(str::to_ascii_lowercase).as_deref() {
         None | Some("") => (text.to_owned(), 0),
         Some("html") => {
-            let parsed = parse_html(text)
-                .map_err(|reason| ApiError::bad_request(format!("can't parse entities: {reason}")))?;
+            let parsed = parse_html(text).map_err(|reason| {
+                ApiError::bad_request(format!("can't parse entities: {reason}"))
+            })?;
             (parsed.text, parsed.entities)
         }
         // Markdown is not validated: the bot sends HTML or plain text only.
@@ -779,7 +929,9 @@ fn validate_text(text: &str, parse_mode: Option<&str>) -> Result<(String, usize)
 
 /// Current Unix time in seconds (`date` fields).
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_secs() as i64)
 }
 
 /// A human user.
@@ -797,7 +949,13 @@ fn chat_json(chat_id: i64) -> Value {
 }
 
 /// A new text message (fresh message id) in `chat_id` from `from`.
-fn new_message(state: &mut State, chat_id: i64, from: Value, text: &str, entities: Vec<Value>) -> Value {
+fn new_message(
+    state: &mut State,
+    chat_id: i64,
+    from: Value,
+    text: &str,
+    entities: Vec<Value>,
+) -> Value {
     let message_id = state.alloc_message_id();
     let mut message = json!({
         "message_id": message_id,
@@ -939,7 +1097,14 @@ struct RandomFaults {
 
 impl RandomFaults {
     fn new(rate: f64, seed: u64) -> Self {
-        Self { rate, state: if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed } }
+        Self {
+            rate,
+            state: if seed == 0 {
+                0x9E37_79B9_7F4A_7C15
+            } else {
+                seed
+            },
+        }
     }
 
     fn next_f64(&mut self) -> f64 {
@@ -955,7 +1120,11 @@ impl RandomFaults {
         if self.next_f64() >= self.rate {
             return None;
         }
-        Some(if self.next_f64() < 0.5 { Fault::Status(500) } else { Fault::Drop })
+        Some(if self.next_f64() < 0.5 {
+            Fault::Status(500)
+        } else {
+            Fault::Drop
+        })
     }
 }
 
@@ -975,31 +1144,48 @@ impl Limiter {
     /// Nothing is consumed when the message is refused.
     fn admit(&mut self, limits: &RateLimits, chat_id: i64, now: Instant) -> Result<(), u32> {
         let ceil_secs = |d: Duration| (d.as_secs_f64().ceil() as u32).max(1);
-        while self.global.front().is_some_and(|&t| now.duration_since(t) >= Duration::from_secs(1)) {
+        while self
+            .global
+            .front()
+            .is_some_and(|&t| now.duration_since(t) >= Duration::from_secs(1))
+        {
             self.global.pop_front();
         }
         if self.global.len() >= limits.global_per_second {
             let oldest = self.global.front().copied().unwrap_or(now);
-            return Err(ceil_secs(Duration::from_secs(1).saturating_sub(now.duration_since(oldest))));
+            return Err(ceil_secs(
+                Duration::from_secs(1).saturating_sub(now.duration_since(oldest)),
+            ));
         }
         if chat_id > 0 {
             let burst = f64::from(limits.private_burst.max(1));
             let (tokens, last) = self.private.entry(chat_id).or_insert((burst, now));
-            *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * limits.private_per_second).min(burst);
+            *tokens = (*tokens
+                + now.duration_since(*last).as_secs_f64() * limits.private_per_second)
+                .min(burst);
             *last = now;
             if *tokens < 1.0 {
-                let wait = if limits.private_per_second > 0.0 { (1.0 - *tokens) / limits.private_per_second } else { 60.0 };
+                let wait = if limits.private_per_second > 0.0 {
+                    (1.0 - *tokens) / limits.private_per_second
+                } else {
+                    60.0
+                };
                 return Err((wait.ceil() as u32).max(1));
             }
             *tokens -= 1.0;
         } else {
             let window = self.groups.entry(chat_id).or_default();
-            while window.front().is_some_and(|&t| now.duration_since(t) >= Duration::from_secs(60)) {
+            while window
+                .front()
+                .is_some_and(|&t| now.duration_since(t) >= Duration::from_secs(60))
+            {
                 window.pop_front();
             }
             if window.len() >= limits.group_per_minute {
                 let oldest = window.front().copied().unwrap_or(now);
-                return Err(ceil_secs(Duration::from_secs(60).saturating_sub(now.duration_since(oldest))));
+                return Err(ceil_secs(
+                    Duration::from_secs(60).saturating_sub(now.duration_since(oldest)),
+                ));
             }
             window.push_back(now);
         }
@@ -1074,26 +1260,48 @@ impl State {
         };
         object.remove("update_id");
         let kind = object.keys().next().cloned().unwrap_or_default();
-        for key in ["message", "edited_message", "channel_post", "edited_channel_post", "business_message"] {
-            let Some(message) = object.get(key) else { continue };
+        for key in [
+            "message",
+            "edited_message",
+            "channel_post",
+            "edited_channel_post",
+            "business_message",
+        ] {
+            let Some(message) = object.get(key) else {
+                continue;
+            };
             let chat_id = message.pointer("/chat/id").and_then(Value::as_i64);
             let message_id = message.get("message_id").and_then(Value::as_i64);
             if let (Some(chat_id), Some(message_id)) = (chat_id, message_id) {
                 self.update_messages.insert(update_id, message_id);
                 // Keep our own ids clear of ids chosen by hand in raw updates.
                 self.next_message_id = self.next_message_id.max(message_id + 1);
-                let raw_text = message.get("text").and_then(Value::as_str).unwrap_or_default().to_owned();
-                self.messages.insert((chat_id, message_id), KnownMessage { json: message.clone(), raw_text });
+                let raw_text = message
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                self.messages.insert(
+                    (chat_id, message_id),
+                    KnownMessage {
+                        json: message.clone(),
+                        raw_text,
+                    },
+                );
             }
         }
         for key in ["callback_query", "inline_query"] {
-            if let Some(id) = object.get(key).and_then(|q| q.get("id")).and_then(Value::as_str) {
+            if let Some(id) = object
+                .get(key)
+                .and_then(|q| q.get("id"))
+                .and_then(Value::as_str)
+            {
                 self.open_queries.insert(id.to_owned());
             }
         }
         object.insert("update_id".to_owned(), json!(update_id));
         let allowed = match &self.allowed_updates {
-            Some(list) => list.iter().any(|k| *k == kind),
+            Some(list) => list.contains(&kind),
             None => !NOT_DEFAULT_UPDATES.contains(&kind.as_str()),
         };
         if allowed {
@@ -1110,7 +1318,13 @@ impl State {
                 self.queue.pop_front();
             }
         } else {
-            while self.queue.front().and_then(|u| u.get("update_id")).and_then(Value::as_i64).is_some_and(|id| id < offset) {
+            while self
+                .queue
+                .front()
+                .and_then(|u| u.get("update_id"))
+                .and_then(Value::as_i64)
+                .is_some_and(|id| id < offset)
+            {
                 self.queue.pop_front();
             }
         }
@@ -1149,7 +1363,11 @@ struct ApiError {
 
 impl ApiError {
     fn new(code: u16, description: impl Into<String>) -> Self {
-        Self { code, description: description.into(), retry_after: None }
+        Self {
+            code,
+            description: description.into(),
+            retry_after: None,
+        }
     }
 
     fn bad_request(reason: impl std::fmt::Display) -> Self {
@@ -1157,7 +1375,11 @@ impl ApiError {
     }
 
     fn retry_after(seconds: u32) -> Self {
-        Self { code: 429, description: format!("Too Many Requests: retry after {seconds}"), retry_after: Some(seconds) }
+        Self {
+            code: 429,
+            description: format!("Too Many Requests: retry after {seconds}"),
+            retry_after: Some(seconds),
+        }
     }
 
     /// The error Telegram-like servers give for a bare HTTP status.
@@ -1172,7 +1394,8 @@ impl ApiError {
     }
 
     fn body(&self) -> Value {
-        let mut body = json!({ "ok": false, "error_code": self.code, "description": self.description });
+        let mut body =
+            json!({ "ok": false, "error_code": self.code, "description": self.description });
         if let Some(seconds) = self.retry_after {
             body["parameters"] = json!({ "retry_after": seconds });
         }
@@ -1235,7 +1458,9 @@ fn param_json(params: &Map<String, Value>, key: &str) -> Option<Value> {
 fn chat_id_param(params: &Map<String, Value>) -> Result<i64, ApiError> {
     match params.get("chat_id") {
         None | Some(Value::Null) => Err(ApiError::bad_request("chat_id is empty")),
-        Some(value) => value_i64(value).filter(|&id| id != 0).ok_or_else(|| ApiError::bad_request("chat not found")),
+        Some(value) => value_i64(value)
+            .filter(|&id| id != 0)
+            .ok_or_else(|| ApiError::bad_request("chat not found")),
     }
 }
 
@@ -1249,14 +1474,22 @@ fn inline_markup(params: &Map<String, Value>) -> Option<Value> {
 impl Shared {
     /// Locks the state, recovering from poisoning so one bug cannot wedge every later request.
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Routes one HTTP request: token check, call recording, faults, then the method.
     async fn handle(&self, request: HttpRequest) -> Outcome {
-        let (path, query) = request.target.split_once('?').unwrap_or((&request.target, ""));
+        let (path, query) = request
+            .target
+            .split_once('?')
+            .unwrap_or((&request.target, ""));
         let path = percent_decode(path, false);
-        let Some((token, method)) = path.strip_prefix("/bot").and_then(|rest| rest.split_once('/')) else {
+        let Some((token, method)) = path
+            .strip_prefix("/bot")
+            .and_then(|rest| rest.split_once('/'))
+        else {
             return self.reject("", ApiError::new(404, "Not Found"));
         };
         let method = method.to_ascii_lowercase();
@@ -1272,7 +1505,11 @@ impl Shared {
         };
         let fault = {
             let mut state = self.lock();
-            state.calls.entry(method.clone()).or_default().push(Value::Object(params.clone()));
+            state
+                .calls
+                .entry(method.clone())
+                .or_default()
+                .push(Value::Object(params.clone()));
             let fault = state.take_fault(&method);
             if fault == Some(Fault::Drop) {
                 state.dropped += 1;
@@ -1285,10 +1522,18 @@ impl Shared {
             Some(Fault::Drop) => return Outcome::Drop,
             Some(Fault::Delay(delay)) => tokio::time::sleep(delay).await,
             Some(Fault::Status(code)) => return self.reject(&method, ApiError::from_status(code)),
-            Some(Fault::RetryAfter(seconds)) => return self.reject(&method, ApiError::retry_after(seconds)),
-            Some(Fault::Conflict) => return self.reject(&method, ApiError::new(409, CONFLICT_POLL)),
+            Some(Fault::RetryAfter(seconds)) => {
+                return self.reject(&method, ApiError::retry_after(seconds))
+            }
+            Some(Fault::Conflict) => {
+                return self.reject(&method, ApiError::new(409, CONFLICT_POLL))
+            }
         }
-        let result = if method == "getupdates" { self.get_updates(&params).await } else { self.dispatch(&method, &params) };
+        let result = if method == "getupdates" {
+            self.get_updates(&params).await
+        } else {
+            self.dispatch(&method, &params)
+        };
         self.changed.notify_waiters();
         match result {
             Ok(result) => Outcome::Respond(200, json!({ "ok": true, "result": result })),
@@ -1303,7 +1548,9 @@ impl Shared {
             if err.code == 429 {
                 state.count_429 += 1;
             }
-            state.rejected.push((method.to_owned(), err.code, err.description.clone()));
+            state
+                .rejected
+                .push((method.to_owned(), err.code, err.description.clone()));
         }
         self.changed.notify_waiters();
         Outcome::Respond(err.code, err.body())
@@ -1321,7 +1568,12 @@ impl Shared {
             "answercallbackquery" => self.answer_callback_query(params),
             "answerinlinequery" => self.answer_inline_query(params),
             "setmycommands" => self.set_my_commands(params),
-            "getmycommands" => Ok(self.lock().commands.get(&commands_key(params)).cloned().unwrap_or_else(|| json!([]))),
+            "getmycommands" => Ok(self
+                .lock()
+                .commands
+                .get(&commands_key(params))
+                .cloned()
+                .unwrap_or_else(|| json!([]))),
             "deletemycommands" => {
                 self.lock().commands.remove(&commands_key(params));
                 Ok(json!(true))
@@ -1338,7 +1590,9 @@ impl Shared {
             }
             "getwebhookinfo" => {
                 let state = self.lock();
-                Ok(json!({ "url": state.webhook_url, "has_custom_certificate": false, "pending_update_count": state.queue.len() }))
+                Ok(
+                    json!({ "url": state.webhook_url, "has_custom_certificate": false, "pending_update_count": state.queue.len() }),
+                )
             }
             _ => Err(ApiError::new(404, "Not Found")),
         }
@@ -1348,15 +1602,21 @@ impl Shared {
     /// to `timeout` seconds for one. A newer `getUpdates` ends this one with 409, as on Telegram.
     async fn get_updates(&self, params: &Map<String, Value>) -> Result<Value, ApiError> {
         let limit = param_i64(params, "limit").unwrap_or(100).clamp(1, 100) as usize;
-        let timeout = param_i64(params, "timeout").unwrap_or(0).clamp(0, MAX_POLL_TIMEOUT_SECS) as u64;
+        let timeout = param_i64(params, "timeout")
+            .unwrap_or(0)
+            .clamp(0, MAX_POLL_TIMEOUT_SECS) as u64;
         let generation = {
             let mut state = self.lock();
             if !state.webhook_url.is_empty() {
                 return Err(ApiError::new(409, CONFLICT_WEBHOOK));
             }
             if let Some(Value::Array(kinds)) = param_json(params, "allowed_updates") {
-                state.allowed_updates = (!kinds.is_empty())
-                    .then(|| kinds.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect());
+                state.allowed_updates = (!kinds.is_empty()).then(|| {
+                    kinds
+                        .iter()
+                        .filter_map(|k| k.as_str().map(str::to_owned))
+                        .collect()
+                });
             }
             if let Some(offset) = param_i64(params, "offset") {
                 state.confirm(offset);
@@ -1376,7 +1636,9 @@ impl Shared {
                     return Err(ApiError::new(409, CONFLICT_POLL));
                 }
                 if !state.queue.is_empty() || tokio::time::Instant::now() >= deadline {
-                    return Ok(Value::Array(state.queue.iter().take(limit).cloned().collect()));
+                    return Ok(Value::Array(
+                        state.queue.iter().take(limit).cloned().collect(),
+                    ));
                 }
             }
             // On timeout the loop runs once more and answers with whatever is queued.
@@ -1416,7 +1678,10 @@ impl Shared {
             },
         };
         if let Some(limits) = state.rate_limits {
-            state.limiter.admit(&limits, chat_id, Instant::now()).map_err(ApiError::retry_after)?;
+            state
+                .limiter
+                .admit(&limits, chat_id, Instant::now())
+                .map_err(ApiError::retry_after)?;
         }
         let message_id = state.alloc_message_id();
         let mut message = json!({
@@ -1435,7 +1700,13 @@ impl Shared {
         if let Some(markup) = inline_markup(params) {
             message["reply_markup"] = markup;
         }
-        state.messages.insert((chat_id, message_id), KnownMessage { json: message.clone(), raw_text: text.clone() });
+        state.messages.insert(
+            (chat_id, message_id),
+            KnownMessage {
+                json: message.clone(),
+                raw_text: text.clone(),
+            },
+        );
         state.sent.push(SentMessage {
             message_id,
             chat_id,
@@ -1466,8 +1737,8 @@ impl Shared {
             return Ok(json!(true));
         }
         let chat_id = chat_id_param(params)?;
-        let message_id =
-            param_i64(params, "message_id").ok_or_else(|| ApiError::bad_request("message identifier is not specified"))?;
+        let message_id = param_i64(params, "message_id")
+            .ok_or_else(|| ApiError::bad_request("message identifier is not specified"))?;
         let markup = inline_markup(params);
         let link_preview_disabled = param_json(params, "link_preview_options")
             .and_then(|o| o.get("is_disabled").map(value_bool))
@@ -1475,21 +1746,31 @@ impl Shared {
             || param_bool(params, "disable_web_page_preview");
         let bot_id = self.config.bot_id;
         let mut state = self.lock();
-        let known =
-            state.messages.get_mut(&(chat_id, message_id)).ok_or_else(|| ApiError::bad_request("message to edit not found"))?;
+        let known = state
+            .messages
+            .get_mut(&(chat_id, message_id))
+            .ok_or_else(|| ApiError::bad_request("message to edit not found"))?;
         if known.json.pointer("/from/id").and_then(Value::as_i64) != Some(bot_id) {
             return Err(ApiError::bad_request("message can't be edited"));
         }
-        let same_text = new_text.as_ref().is_none_or(|(raw, _)| *raw == known.raw_text);
+        let same_text = new_text
+            .as_ref()
+            .is_none_or(|(raw, _)| *raw == known.raw_text);
         if same_text && known.json.get("reply_markup") == markup.as_ref() {
             return Err(ApiError::new(400, NOT_MODIFIED));
         }
-        let message = known.json.as_object_mut().ok_or_else(|| ApiError::bad_request("message to edit not found"))?;
+        let message = known
+            .json
+            .as_object_mut()
+            .ok_or_else(|| ApiError::bad_request("message to edit not found"))?;
         if let Some((raw, plain)) = new_text {
             message.insert("text".to_owned(), json!(plain));
             message.remove("link_preview_options");
             if link_preview_disabled {
-                message.insert("link_preview_options".to_owned(), json!({ "is_disabled": true }));
+                message.insert(
+                    "link_preview_options".to_owned(),
+                    json!({ "is_disabled": true }),
+                );
             }
             known.raw_text = raw;
         }
@@ -1503,8 +1784,8 @@ impl Shared {
 
     fn delete_message(&self, params: &Map<String, Value>) -> Result<Value, ApiError> {
         let chat_id = chat_id_param(params)?;
-        let message_id =
-            param_i64(params, "message_id").ok_or_else(|| ApiError::bad_request("message identifier is not specified"))?;
+        let message_id = param_i64(params, "message_id")
+            .ok_or_else(|| ApiError::bad_request("message identifier is not specified"))?;
         match self.lock().messages.remove(&(chat_id, message_id)) {
             Some(_) => Ok(json!(true)),
             None => Err(ApiError::bad_request("message to delete not found")),
@@ -1513,8 +1794,17 @@ impl Shared {
 
     fn send_chat_action(&self, params: &Map<String, Value>) -> Result<Value, ApiError> {
         const ACTIONS: [&str; 11] = [
-            "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice", "upload_document",
-            "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+            "typing",
+            "upload_photo",
+            "record_video",
+            "upload_video",
+            "record_voice",
+            "upload_voice",
+            "upload_document",
+            "choose_sticker",
+            "find_location",
+            "record_video_note",
+            "upload_video_note",
         ];
         chat_id_param(params)?;
         match param_str(params, "action") {
@@ -1543,13 +1833,18 @@ impl Shared {
         if results.len() > MAX_INLINE_RESULTS {
             return Err(ApiError::bad_request("RESULTS_TOO_MUCH"));
         }
-        if param_str(params, "next_offset").is_some_and(|offset| offset.len() > MAX_INLINE_NEXT_OFFSET) {
+        if param_str(params, "next_offset")
+            .is_some_and(|offset| offset.len() > MAX_INLINE_NEXT_OFFSET)
+        {
             return Err(ApiError::bad_request("NEXT_OFFSET_INVALID"));
         }
         let mut ids = HashSet::new();
         for result in &results {
             let result_id = result.get("id").and_then(Value::as_str).unwrap_or_default();
-            if result.get("type").and_then(Value::as_str).is_none() || result_id.is_empty() || result_id.len() > 64 {
+            if result.get("type").and_then(Value::as_str).is_none()
+                || result_id.is_empty()
+                || result_id.len() > 64
+            {
                 return Err(ApiError::bad_request("RESULT_ID_INVALID"));
             }
             if !ids.insert(result_id) {
@@ -1575,26 +1870,40 @@ impl Shared {
             return Err(ApiError::bad_request("too many commands"));
         }
         for command in &commands {
-            let name = command.get("command").and_then(Value::as_str).unwrap_or_default();
+            let name = command
+                .get("command")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let name = name.strip_prefix('/').unwrap_or(name);
             let valid = (1..=32).contains(&name.len())
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !valid {
                 return Err(ApiError::bad_request("BOT_COMMAND_INVALID"));
             }
-            let description = command.get("description").and_then(Value::as_str).unwrap_or_default();
+            let description = command
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if !(1..=256).contains(&description.chars().count()) {
-                return Err(ApiError::bad_request("command description must be 1-256 characters"));
+                return Err(ApiError::bad_request(
+                    "command description must be 1-256 characters",
+                ));
             }
         }
-        self.lock().commands.insert(commands_key(params), Value::Array(commands));
+        self.lock()
+            .commands
+            .insert(commands_key(params), Value::Array(commands));
         Ok(json!(true))
     }
 
     fn set_webhook(&self, params: &Map<String, Value>) -> Result<Value, ApiError> {
         let url = param_str(params, "url").unwrap_or_default();
         if !url.is_empty() && !url.starts_with("https://") {
-            return Err(ApiError::bad_request("bad webhook: An HTTPS URL must be provided for webhook"));
+            return Err(ApiError::bad_request(
+                "bad webhook: An HTTPS URL must be provided for webhook",
+            ));
         }
         let mut state = self.lock();
         state.webhook_url = url;
@@ -1618,7 +1927,10 @@ struct HttpRequest {
 
 impl HttpRequest {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Query-string parameters overlaid with body parameters (JSON object or urlencoded form).
@@ -1630,18 +1942,27 @@ impl HttpRequest {
         if self.body.is_empty() {
             return Ok(params);
         }
-        let content_type = self.header("content-type").unwrap_or_default().to_ascii_lowercase();
+        let content_type = self
+            .header("content-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if content_type.starts_with("application/x-www-form-urlencoded") {
             for (key, value) in parse_urlencoded(&String::from_utf8_lossy(&self.body)) {
                 params.insert(key, Value::String(value));
             }
         } else if content_type.starts_with("multipart/") {
-            return Err(ApiError::bad_request("multipart/form-data is not supported by the fake server"));
+            return Err(ApiError::bad_request(
+                "multipart/form-data is not supported by the fake server",
+            ));
         } else if content_type.starts_with("application/json") || self.body.first() == Some(&b'{') {
             match serde_json::from_slice::<Value>(&self.body) {
                 Ok(Value::Object(body)) => params.extend(body),
                 Ok(_) => return Err(ApiError::bad_request("request body must be a JSON object")),
-                Err(err) => return Err(ApiError::bad_request(format!("can't parse request JSON: {err}"))),
+                Err(err) => {
+                    return Err(ApiError::bad_request(format!(
+                        "can't parse request JSON: {err}"
+                    )))
+                }
             }
         }
         Ok(params)
@@ -1687,7 +2008,12 @@ async fn serve_connection(shared: Arc<Shared>, mut stream: TcpStream) {
             }
         };
         let keep_alive = request.keep_alive;
-        let path = request.target.split('?').next().unwrap_or_default().to_ascii_lowercase();
+        let path = request
+            .target
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let outcome = if path.ends_with("/getupdates") {
             // A long poll can outlive its client: stop polling once the peer hangs up, so an
             // abandoned poll neither lingers nor gets reported as superseded (409).
@@ -1708,7 +2034,11 @@ async fn serve_connection(shared: Arc<Shared>, mut stream: TcpStream) {
         match outcome {
             None | Some(Outcome::Drop) => return,
             Some(Outcome::Respond(status, body)) => {
-                if write_response(&mut stream, status, &body, keep_alive).await.is_err() || !keep_alive {
+                if write_response(&mut stream, status, &body, keep_alive)
+                    .await
+                    .is_err()
+                    || !keep_alive
+                {
                     return;
                 }
             }
@@ -1718,10 +2048,16 @@ async fn serve_connection(shared: Arc<Shared>, mut stream: TcpStream) {
 
 /// Reads one request (head + `Content-Length` body) from `stream`, keeping any bytes of the
 /// next request in `buffer` for pipelining.
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<HttpRequest, ReadError> {
+async fn read_request(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> Result<HttpRequest, ReadError> {
     let head_end = loop {
         // Tolerate stray CRLFs between requests (RFC 9112 §2.2).
-        let blank = buffer.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let blank = buffer
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         buffer.drain(..blank);
         if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             break end;
@@ -1736,10 +2072,16 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<Ht
     let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next().unwrap_or_default().split_ascii_whitespace();
-    let (Some(_method), Some(target), Some(version), None) =
-        (request_line.next(), request_line.next(), request_line.next(), request_line.next())
-    else {
-        return Err(ReadError::Respond(400, "Bad Request: malformed request line"));
+    let (Some(_method), Some(target), Some(version), None) = (
+        request_line.next(),
+        request_line.next(),
+        request_line.next(),
+        request_line.next(),
+    ) else {
+        return Err(ReadError::Respond(
+            400,
+            "Bad Request: malformed request line",
+        ));
     };
     if !version.starts_with("HTTP/1.") {
         return Err(ReadError::Respond(505, "HTTP Version Not Supported"));
@@ -1747,20 +2089,32 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<Ht
     let mut headers = Vec::new();
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
-            return Err(ReadError::Respond(400, "Bad Request: malformed header line"));
+            return Err(ReadError::Respond(
+                400,
+                "Bad Request: malformed header line",
+            ));
         };
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
     if headers.iter().any(|(name, _)| name == "transfer-encoding") {
-        return Err(ReadError::Respond(411, "Length Required: chunked request bodies are not supported"));
+        return Err(ReadError::Respond(
+            411,
+            "Length Required: chunked request bodies are not supported",
+        ));
     }
     let mut content_length = None;
     for (_, value) in headers.iter().filter(|(name, _)| name == "content-length") {
         let Ok(length) = value.parse::<usize>() else {
-            return Err(ReadError::Respond(400, "Bad Request: invalid Content-Length"));
+            return Err(ReadError::Respond(
+                400,
+                "Bad Request: invalid Content-Length",
+            ));
         };
         if content_length.is_some_and(|previous| previous != length) {
-            return Err(ReadError::Respond(400, "Bad Request: conflicting Content-Length headers"));
+            return Err(ReadError::Respond(
+                400,
+                "Bad Request: conflicting Content-Length headers",
+            ));
         }
         content_length = Some(length);
     }
@@ -1774,9 +2128,15 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<Ht
         .map(|(_, value)| value.to_ascii_lowercase())
         .collect::<Vec<_>>()
         .join(",");
-    let keep_alive = if version == "HTTP/1.0" { connection.contains("keep-alive") } else { !connection.contains("close") };
+    let keep_alive = if version == "HTTP/1.0" {
+        connection.contains("keep-alive")
+    } else {
+        !connection.contains("close")
+    };
     let body_start = head_end + 4;
-    let expects_continue = headers.iter().any(|(n, v)| n == "expect" && v.eq_ignore_ascii_case("100-continue"));
+    let expects_continue = headers
+        .iter()
+        .any(|(n, v)| n == "expect" && v.eq_ignore_ascii_case("100-continue"));
     if expects_continue && buffer.len() < body_start + content_length {
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await;
     }
@@ -1787,7 +2147,12 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<Ht
     }
     let body = buffer[body_start..body_start + content_length].to_vec();
     buffer.drain(..body_start + content_length);
-    Ok(HttpRequest { target: target.to_owned(), headers, body, keep_alive })
+    Ok(HttpRequest {
+        target: target.to_owned(),
+        headers,
+        body,
+        keep_alive,
+    })
 }
 
 /// Reads more bytes into `buffer`; false when the peer closed the connection or it failed.
@@ -1796,7 +2161,12 @@ async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> bool {
     matches!(stream.read_buf(buffer).await, Ok(n) if n > 0)
 }
 
-async fn write_response(stream: &mut TcpStream, status: u16, body: &Value, keep_alive: bool) -> std::io::Result<()> {
+async fn write_response(
+    stream: &mut TcpStream,
+    status: u16,
+    body: &Value,
+    keep_alive: bool,
+) -> std::io::Result<()> {
     let body = body.to_string();
     let response = format!(
         "HTTP/1.1 {status} {}\r\nServer: fake-telegram\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: {}\r\n\r\n{body}",
@@ -1850,7 +2220,10 @@ fn percent_decode(input: &str, plus_as_space: bool) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                if let (Some(high), Some(low)) = (bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b))) {
+                if let (Some(high), Some(low)) = (
+                    bytes.get(i + 1).and_then(|&b| hex(b)),
+                    bytes.get(i + 2).and_then(|&b| hex(b)),
+                ) {
                     out.push(high * 16 + low);
                     i += 3;
                     continue;
