@@ -51,7 +51,8 @@ pub fn plain(answer: &Answer, ctx: &Context) -> String {
             let Some((best, rest)) = answer.passages.split_first() else {
                 return messages::not_found(ctx.articles);
             };
-            let mut out = format!("{}{}\n", messages::ANSWER_PREFIX, best.quote);
+            let (sentence, _) = best.answer_sentence();
+            let mut out = format!("{}{}\n", messages::ANSWER_PREFIX, sentence);
             if quotes_part_only(best) {
                 out.push_str(&format!("\n「{}」\n", shorten(&best.text, PARAGRAPH_CHARS)));
             }
@@ -67,10 +68,10 @@ pub fn plain(answer: &Answer, ctx: &Context) -> String {
     }
 }
 
-/// Whether the paragraph says more than the quote (else quoting it again
-/// would only repeat the answer).
+/// Whether the paragraph says more than the answer sentence (else quoting it
+/// again would only repeat the answer).
 pub fn quotes_part_only(hit: &Hit) -> bool {
-    hit.quote.trim() != hit.text.trim()
+    hit.answer_sentence().0.trim() != hit.text.trim()
 }
 
 /// `text` cut to at most `max` chars, with "…" when cut.

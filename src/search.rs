@@ -122,6 +122,10 @@ pub struct Hit {
     /// Byte ranges of `quote` that match the question (for bold type).
     #[serde(skip)]
     pub highlights: Vec<Range<usize>>,
+    /// Byte range of `quote` holding the single best sentence: the answer line
+    /// of a reply (the quote around it adds neighbouring sentences).
+    #[serde(skip)]
+    pub answer: Range<usize>,
     /// The passage's index in the engine (for "more context" lookups).
     #[serde(skip)]
     pub passage: usize,
@@ -140,6 +144,21 @@ pub struct Answer {
     pub passages: Vec<Hit>,
     /// Of the best candidate, also when the engine abstained.
     pub relevance: Relevance,
+}
+
+impl Hit {
+    /// The best sentence, and the highlights inside it relative to it.
+    pub fn answer_sentence(&self) -> (&str, Vec<Range<usize>>) {
+        let range = self.answer.clone();
+        let text = self.quote.get(range.clone()).unwrap_or(&self.quote);
+        let highlights = self
+            .highlights
+            .iter()
+            .filter(|h| h.start >= range.start && h.end <= range.end)
+            .map(|h| h.start - range.start..h.end - range.start)
+            .collect();
+        (text, highlights)
+    }
 }
 
 impl Answer {
@@ -369,16 +388,16 @@ impl Engine {
     /// Turns a ranked passage into a quoted hit.
     fn hit(&self, ranked: &Ranked, analysis: &Analysis) -> Hit {
         let passage = &self.index.passages[ranked.passage];
-        let (quote, highlights) =
-            quote_of(passage, ranked, analysis, self.settings.quote_chars);
+        let quote = quote_of(passage, ranked, analysis, self.settings.quote_chars);
         Hit {
             id: passage.id.clone(),
             title: passage.title.clone(),
             paragraph: passage.paragraph,
             kind: passage.kind,
             text: passage.text.clone(),
-            quote,
-            highlights,
+            quote: quote.text,
+            highlights: quote.highlights,
+            answer: quote.answer,
             passage: ranked.passage,
             score: ranked.score,
             coverage: ranked.coverage,
@@ -458,32 +477,57 @@ fn presence(passage: &Passage, keyword: &Unit) -> f32 {
     }
 }
 
+/// A quote with what to show in bold and where its best sentence is.
+struct Quote {
+    text: String,
+    /// Byte ranges of `text` matching the question.
+    highlights: Vec<Range<usize>>,
+    /// Byte range of `text` holding the best sentence (the answer line of a reply).
+    answer: Range<usize>,
+}
+
 /// The quote of a passage: its best sentence, grown with neighbouring sentences
 /// (the better-scoring side first) while it stays within `limit` chars; a
 /// sentence longer than that is cut to a window around its matches.
-fn quote_of(
-    passage: &Passage,
-    ranked: &Ranked,
-    analysis: &Analysis,
-    limit: usize,
-) -> (String, Vec<Range<usize>>) {
+fn quote_of(passage: &Passage, ranked: &Ranked, analysis: &Analysis, limit: usize) -> Quote {
     let sentences = &passage.sentences;
     if sentences.is_empty() {
-        return (String::new(), Vec::new());
+        return Quote { text: String::new(), highlights: Vec::new(), answer: 0..0 };
     }
-    let chars = |r: &Range<usize>| char_len(&passage.text[r.clone()]);
-    let (mut first, mut last) = (ranked.best_sentence, ranked.best_sentence);
-    let mut length = chars(&sentences[first]);
-    if length > limit {
-        return window_quote(passage, &sentences[first], analysis, limit);
+    let best = ranked.best_sentence;
+    if char_len(&passage.text[sentences[best].clone()]) > limit {
+        return window_quote(passage, &sentences[best], analysis, limit);
     }
-    loop {
-        let before = first.checked_sub(1).map(|i| (i, chars(&sentences[i])));
-        let after = (last + 1 < sentences.len()).then(|| (last + 1, chars(&sentences[last + 1])));
+    // The answer line: the best sentence, with a neighbour when it is too short
+    // to stand alone ("……”李军华说。" needs the words it attributes).
+    let answer = grow(passage, ranked, best..best + 1, MIN_ANSWER_CHARS, limit);
+    let quote = grow(passage, ranked, answer.clone(), limit, limit);
+    let span = |r: &Range<usize>| trimmed(&passage.text, sentences[r.start].start..sentences[r.end - 1].end);
+    let (quote_range, answer_range) = (span(&quote), span(&answer));
+    let text = passage.text[quote_range.clone()].to_string();
+    let highlights = highlights_in(passage, quote_range.clone(), analysis);
+    let answer = answer_range.start - quote_range.start..answer_range.end - quote_range.start;
+    Quote { text, highlights, answer }
+}
+
+/// An answer line shorter than this many chars takes in a neighbouring sentence.
+const MIN_ANSWER_CHARS: usize = 24;
+
+/// Grows the sentence span `span` with neighbours, the better-scoring side
+/// first (the earlier one on a tie: attributions follow what they attribute),
+/// until it reaches `want` chars or no neighbour fits within `limit`.
+fn grow(passage: &Passage, ranked: &Ranked, span: Range<usize>, want: usize, limit: usize) -> Range<usize> {
+    let sentences = &passage.sentences;
+    let chars = |i: usize| char_len(&passage.text[sentences[i].clone()]);
+    let (mut first, mut last) = (span.start, span.end - 1);
+    let mut length: usize = (first..=last).map(chars).sum();
+    while length < want {
+        let before = first.checked_sub(1).map(|i| (i, chars(i)));
+        let after = (last + 1 < sentences.len()).then(|| (last + 1, chars(last + 1)));
         let fits = |side: Option<(usize, usize)>| side.filter(|&(_, n)| length + n <= limit);
         let pick = match (fits(before), fits(after)) {
             (Some(b), Some(a)) => {
-                if ranked.sentence_scores[b.0] > ranked.sentence_scores[a.0] {
+                if ranked.sentence_scores[b.0] >= ranked.sentence_scores[a.0] {
                     b
                 } else {
                     a
@@ -500,11 +544,14 @@ fn quote_of(
             last = pick.0;
         }
     }
-    let range = sentences[first].start..sentences[last].end;
-    let quote = passage.text[range.clone()].trim().to_string();
-    let offset = range.start + (passage.text[range.clone()].len() - passage.text[range.clone()].trim_start().len());
-    let highlights = highlights_in(passage, offset..offset + quote.len(), analysis);
-    (quote, highlights)
+    first..last + 1
+}
+
+/// `range` of `text` without leading and trailing whitespace.
+fn trimmed(text: &str, range: Range<usize>) -> Range<usize> {
+    let slice = &text[range.clone()];
+    let start = range.start + (slice.len() - slice.trim_start().len());
+    start..start + slice.trim().len()
 }
 
 /// A `limit`-char window of one long sentence, centred on its heaviest match,
@@ -514,7 +561,7 @@ fn window_quote(
     sentence: &Range<usize>,
     analysis: &Analysis,
     limit: usize,
-) -> (String, Vec<Range<usize>>) {
+) -> Quote {
     let folded = &passage.folded[passage.folded_range(sentence)];
 
     let anchor = analysis
@@ -543,7 +590,8 @@ fn window_quote(
         quote.push('…');
     }
     highlights.retain(|r| r.end <= quote.len());
-    (quote, highlights)
+    let answer = 0..quote.len();
+    Quote { text: quote, highlights, answer }
 }
 
 /// Byte ranges, relative to `range.start`, of the question's content units

@@ -488,6 +488,17 @@ async fn random_faults_are_deterministic() {
         outcomes
     }
     let first = run(42).await;
+
+    // Chosen fault kinds, e.g. only flood control.
+    let tg = FakeTelegram::start().await;
+    tg.set_random_faults_with(1.0, 7, vec![Fault::RetryAfter(1)]);
+    for _ in 0..3 {
+        call(&tg, "sendMessage", json!({ "chat_id": 1, "text": "x" })).await;
+    }
+    assert_eq!((tg.count_429(), tg.sent_messages().len()), (3, 0));
+    tg.set_random_faults(0.0, 0);
+    ok(&tg, "sendMessage", json!({ "chat_id": 1, "text": "x" })).await;
+
     assert_eq!(first, run(42).await);
     let delivered = first.iter().filter(|&&ok| ok).count();
     assert!(
@@ -665,6 +676,16 @@ async fn update_builders_deserialize_as_teloxide_updates() {
         Some(bot_message_id)
     );
     assert_eq!(press.id.0, format!("cb{callback}"));
+
+    // Raw updates register their query ids too.
+    tg.push_update(json!({ "callback_query": { "id": "custom", "from": { "id": 1, "is_bot": false, "first_name": "A" }, "chat_instance": "1", "data": "d" } }));
+    tg.push_update(json!("not an update"));
+    ok(
+        &tg,
+        "answerCallbackQuery",
+        json!({ "callback_query_id": "custom" }),
+    )
+    .await;
 
     // Query answers: valid once, validated, unknown ids refused.
     ok(

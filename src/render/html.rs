@@ -120,7 +120,8 @@ fn answered(hits: &[Hit], extra: usize, paragraph_chars: usize) -> String {
     let (best, rest) = hits.split_first().expect("answered() needs a hit");
     let mut html = Html::new();
     html.tagged("b", messages::ANSWER_PREFIX);
-    html.highlighted(&best.quote, &best.highlights);
+    let (sentence, highlights) = best.answer_sentence();
+    html.highlighted(sentence, &highlights);
     html.text("\n");
     if super::quotes_part_only(best) {
         html.tagged("blockquote expandable", &shorten(&best.text, paragraph_chars));

@@ -13,6 +13,15 @@
 //! This file is self-contained (std, tokio and serde_json only) so that a load driver can
 //! include it with `#[path = "../tests/support/fake_telegram.rs"] mod fake_telegram;`.
 //!
+//! Fidelity notes (where this server is deliberately stricter or simpler than Telegram):
+//! - HTML: bare `<`, `>`, `&` and named entities other than `&lt; &gt; &amp; &quot;` are
+//!   rejected (Telegram lets some through); Markdown parse modes are not validated.
+//! - `allowed_updates` acts when an update is pushed: a kind the bot excluded is discarded.
+//! - Replies must target a message the server knows (bot-sent or pushed), unless
+//!   `allow_sending_without_reply`; edits/deletes likewise; query ids are answerable once.
+//! - Flood control applies to `sendMessage` only. Message ids are unique per server, not per chat.
+//! - teloxide-core sleeps 10 s after any 5xx answer, so injected 5xx faults are slow to surface.
+//!
 //! ```ignore
 //! let tg = FakeTelegram::start().await;
 //! std::env::set_var("TELOXIDE_API_URL", tg.url()); // or Bot::new(tg.token()).set_api_url(..)
@@ -300,7 +309,8 @@ impl FakeTelegram {
     ///
     /// Messages inside it become known to the server (so the bot may reply to them), and
     /// callback/inline query ids become answerable. As on Telegram, an update whose kind the
-    /// bot excluded through `allowed_updates` is discarded, but its id is still consumed.
+    /// bot excluded through `allowed_updates` is discarded, but its id is still consumed;
+    /// so is a value that is not a JSON object.
     pub fn push_update(&self, update: Value) -> i64 {
         self.push_with(|_, _, _| update)
     }
@@ -463,9 +473,20 @@ impl FakeTelegram {
     /// Makes `sendMessage` and `getUpdates` fail at random with probability `rate`, half as
     /// `Status(500)`, half as `Drop`. The sequence is deterministic for a given `seed`;
     /// queued [`fail_next`](Self::fail_next) faults take precedence. A rate ≤ 0 switches it off.
+    ///
+    /// Beware: teloxide-core sleeps 10 s after every 5xx answer before it returns the error,
+    /// so each `Status(500)` stalls the caller; see [`set_random_faults_with`](Self::set_random_faults_with).
     pub fn set_random_faults(&self, rate: f64, seed: u64) {
+        self.set_random_faults_with(rate, seed, vec![Fault::Status(500), Fault::Drop]);
+    }
+
+    /// Like [`set_random_faults`](Self::set_random_faults), but each fault is drawn uniformly
+    /// from `faults` (e.g. `[Fault::Drop, Fault::RetryAfter(1)]` to avoid teloxide's 5xx sleep).
+    /// An empty list or a rate ≤ 0 switches random faults off.
+    pub fn set_random_faults_with(&self, rate: f64, seed: u64, faults: Vec<Fault>) {
         let mut state = self.shared.lock();
-        state.random_faults = (rate > 0.0).then(|| RandomFaults::new(rate, seed));
+        state.random_faults =
+            (rate > 0.0 && !faults.is_empty()).then(|| RandomFaults::new(rate, seed, faults));
     }
 
     /// Switches flood control on (`Some`) or off (`None`) while the server runs.
@@ -1092,13 +1113,16 @@ struct KnownMessage {
 /// Deterministic xorshift64 generator for random faults.
 struct RandomFaults {
     rate: f64,
+    faults: Vec<Fault>,
     state: u64,
 }
 
 impl RandomFaults {
-    fn new(rate: f64, seed: u64) -> Self {
+    fn new(rate: f64, seed: u64, faults: Vec<Fault>) -> Self {
         Self {
             rate,
+            faults,
+            // xorshift has a fixed point at 0.
             state: if seed == 0 {
                 0x9E37_79B9_7F4A_7C15
             } else {
@@ -1120,11 +1144,8 @@ impl RandomFaults {
         if self.next_f64() >= self.rate {
             return None;
         }
-        Some(if self.next_f64() < 0.5 {
-            Fault::Status(500)
-        } else {
-            Fault::Drop
-        })
+        let pick = (self.next_f64() * self.faults.len() as f64) as usize;
+        self.faults.get(pick.min(self.faults.len() - 1)).cloned()
     }
 }
 
@@ -1254,8 +1275,8 @@ impl State {
 
     /// Registers what an update carries and queues it unless `allowed_updates` excludes it.
     fn enqueue(&mut self, update_id: i64, mut update: Value) {
+        // Not an update at all: dropping it keeps the queue confirmable by offset.
         let Some(object) = update.as_object_mut() else {
-            self.queue.push_back(update);
             return;
         };
         object.remove("update_id");
@@ -1818,7 +1839,7 @@ impl Shared {
         if param_str(params, "text").is_some_and(|text| text.chars().count() > 200) {
             return Err(ApiError::bad_request("MESSAGE_TOO_LONG"));
         }
-        if !id.starts_with("cb") || !self.lock().open_queries.remove(&id) {
+        if !self.lock().open_queries.remove(&id) {
             return Err(ApiError::new(400, QUERY_TOO_OLD));
         }
         Ok(json!(true))
@@ -1856,7 +1877,7 @@ impl Shared {
                 }
             }
         }
-        if !id.starts_with("iq") || !self.lock().open_queries.remove(&id) {
+        if !self.lock().open_queries.remove(&id) {
             return Err(ApiError::new(400, QUERY_TOO_OLD));
         }
         Ok(json!(true))
