@@ -16,7 +16,9 @@ fn repo(path: &str) -> PathBuf {
 }
 
 fn questions(path: &Path) -> Vec<String> {
-    read_questions(path).map(|qs| qs.into_iter().map(|q| q.question).collect()).unwrap_or_default()
+    read_questions(path)
+        .map(|qs| qs.into_iter().map(|q| q.question).collect())
+        .unwrap_or_default()
 }
 
 /// Benchmarks one `ask` per iteration, cycling through `questions`.
@@ -38,7 +40,11 @@ fn summit(c: &mut Criterion) {
     let corpus = Corpus::load(&repo("corpus")).expect("corpus/ loads");
     let engine = Engine::new(&corpus, SearchSettings::default()).expect("index builds");
     let qs = questions(&repo("../shared/eval/summit/questions.dev.jsonl"));
-    let qs = if qs.is_empty() { vec!["乌镇峰会在哪里举行？".to_string()] } else { qs };
+    let qs = if qs.is_empty() {
+        vec!["乌镇峰会在哪里举行？".to_string()]
+    } else {
+        qs
+    };
     bench_queries(c, "query/summit", &engine, &qs);
 }
 

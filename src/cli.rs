@@ -17,7 +17,11 @@ use crate::render;
 use crate::search::Engine;
 
 #[derive(Debug, Parser)]
-#[command(name = "summit-bot", version, about = "Answers questions about the 2024 Wuzhen Summit by quoting its news articles")]
+#[command(
+    name = "summit-bot",
+    version,
+    about = "Answers questions about the 2024 Wuzhen Summit by quoting its news articles"
+)]
 pub struct Cli {
     /// Settings file (default: config/default.toml, else the built-in defaults).
     #[arg(long, global = true, value_name = "PATH")]
@@ -113,11 +117,20 @@ pub fn main() -> ExitCode {
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn run(cli: Cli) -> Result<ExitCode, AppError> {
-    let config = || Config::load(cli.config.as_deref(), cli.corpus.as_deref(), std::env::vars());
+    let config = || {
+        Config::load(
+            cli.config.as_deref(),
+            cli.corpus.as_deref(),
+            std::env::vars(),
+        )
+    };
     match cli.command {
         None | Some(Command::Serve) => serve(config()?),
         Some(Command::Ask { json, question }) => ask(&config()?, json, &question),
@@ -144,7 +157,9 @@ fn serve(config: Config) -> Result<ExitCode, AppError> {
         corpus = %config.corpus.display(),
         "corpus indexed"
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let stop = bot::stop_on_signals();
         bot::serve(config, credentials, engine, stop).await
@@ -156,7 +171,11 @@ fn serve(config: Config) -> Result<ExitCode, AppError> {
 fn ask(config: &Config, json: bool, question: &[String]) -> Result<ExitCode, AppError> {
     let engine = load_engine(config)?;
     let articles = &engine.index().articles;
-    let ctx = render::Context { articles, examples: &config.help.examples, bot_username: None };
+    let ctx = render::Context {
+        articles,
+        examples: &config.help.examples,
+        bot_username: None,
+    };
     let show = |q: &str| {
         let answer = engine.ask(q);
         if json {
@@ -196,7 +215,8 @@ fn ask(config: &Config, json: bool, question: &[String]) -> Result<ExitCode, App
 fn import(raw: &Path, out: &Path) -> Result<ExitCode, AppError> {
     let text = std::fs::read_to_string(raw)
         .map_err(|e| AppError::Import(format!("{}: {e}", raw.display())))?;
-    let articles = corpus::import::import_raw(&text).map_err(|e| AppError::Import(format!("{}: {e}", raw.display())))?;
+    let articles = corpus::import::import_raw(&text)
+        .map_err(|e| AppError::Import(format!("{}: {e}", raw.display())))?;
     let written = corpus::import::write_corpus(&articles, out)?;
     for path in &written {
         println!("{}", path.display());

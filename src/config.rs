@@ -24,7 +24,10 @@ const SECTIONS: &[&str] = &["search", "telegram", "help"];
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
     #[error(
@@ -40,7 +43,10 @@ pub enum ConfigError {
 
 impl ConfigError {
     fn invalid(origin: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError::Invalid { origin: origin.into(), message: message.into() }
+        ConfigError::Invalid {
+            origin: origin.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -119,7 +125,10 @@ impl Config {
                 if local.is_file() {
                     (local.display().to_string(), read(local)?)
                 } else {
-                    ("(built-in config)".to_string(), EMBEDDED_DEFAULT.to_string())
+                    (
+                        "(built-in config)".to_string(),
+                        EMBEDDED_DEFAULT.to_string(),
+                    )
                 }
             }
         };
@@ -154,7 +163,8 @@ impl Config {
     fn check(&self, origin: &str) -> Result<(), ConfigError> {
         let s = &self.search;
         let t = &self.telegram;
-        let bad = |key: &str, want: &str| ConfigError::invalid(origin, format!("{key} must be {want}"));
+        let bad =
+            |key: &str, want: &str| ConfigError::invalid(origin, format!("{key} must be {want}"));
         if !(0.0..=1.0).contains(&s.min_relevance) {
             return Err(bad("search.min_relevance", "between 0 and 1"));
         }
@@ -190,8 +200,10 @@ impl Config {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// A relative corpus path is taken from the working directory; when it is not
@@ -211,7 +223,9 @@ fn resolve_corpus(path: PathBuf) -> PathBuf {
 
 /// Applies one `SUMMIT_*` variable to the settings table.
 fn apply_env(table: &mut toml::Table, name: &str, value: &str) -> Result<(), ConfigError> {
-    let Some(rest) = name.strip_prefix("SUMMIT_") else { return Ok(()) };
+    let Some(rest) = name.strip_prefix("SUMMIT_") else {
+        return Ok(());
+    };
     let rest = rest.to_ascii_lowercase();
     let parsed = parse_env_value(value);
     let section = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_")));
@@ -221,7 +235,10 @@ fn apply_env(table: &mut toml::Table, name: &str, value: &str) -> Result<(), Con
                 .entry(section.to_string())
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()));
             let Some(inner) = entry.as_table_mut() else {
-                return Err(ConfigError::invalid(name, format!("[{section}] is not a table")));
+                return Err(ConfigError::invalid(
+                    name,
+                    format!("[{section}] is not a table"),
+                ));
             };
             (inner, rest[section.len() + 1..].to_string())
         }
@@ -270,7 +287,9 @@ impl Credentials {
     /// Reads and checks the credentials (teloxide's `Bot::from_env` panics on a
     /// malformed URL; this returns an error instead).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Credentials, ConfigError> {
-        let token = get("TELOXIDE_TOKEN").map(|t| t.trim().to_string()).unwrap_or_default();
+        let token = get("TELOXIDE_TOKEN")
+            .map(|t| t.trim().to_string())
+            .unwrap_or_default();
         if token.is_empty() {
             return Err(ConfigError::MissingToken);
         }
@@ -278,7 +297,9 @@ impl Credentials {
             !id.is_empty()
                 && id.bytes().all(|b| b.is_ascii_digit())
                 && !secret.is_empty()
-                && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && secret
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         });
         if !well_formed {
             return Err(ConfigError::MalformedToken);
@@ -288,14 +309,19 @@ impl Credentials {
             Some(u) if u.is_empty() => None,
             Some(raw) => Some(parse_api_url(&raw)?),
         };
-        Ok(Credentials { token: Token(token), api_url })
+        Ok(Credentials {
+            token: Token(token),
+            api_url,
+        })
     }
 }
 
 fn parse_api_url(raw: &str) -> Result<url::Url, ConfigError> {
     let mut url = url::Url::parse(raw).map_err(|e| ConfigError::MalformedApiUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ConfigError::MalformedApiUrl(format!("{raw} (need http:// or https:// and a host)")));
+        return Err(ConfigError::MalformedApiUrl(format!(
+            "{raw} (need http:// or https:// and a host)"
+        )));
     }
     // teloxide joins `bot<token>/<method>` onto this URL: without a trailing
     // slash the last path segment would be replaced.
@@ -311,7 +337,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -327,23 +356,36 @@ mod tests {
         let c = Config::load(
             None,
             None,
-            env(&[("SUMMIT_SEARCH_MIN_RELEVANCE", "0.6"), ("SUMMIT_CORPUS", "/tmp/x"), ("OTHER", "1")]),
+            env(&[
+                ("SUMMIT_SEARCH_MIN_RELEVANCE", "0.6"),
+                ("SUMMIT_CORPUS", "/tmp/x"),
+                ("OTHER", "1"),
+            ]),
         )
         .unwrap();
         assert_eq!(c.search.min_relevance, 0.6);
         assert_eq!(c.corpus, PathBuf::from("/tmp/x"));
         let err = Config::load(None, None, env(&[("SUMMIT_SEARCH_NOPE", "1")])).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
-        let err = Config::load(None, None, env(&[("SUMMIT_SEARCH_MIN_RELEVANCE", "7")])).unwrap_err();
+        let err =
+            Config::load(None, None, env(&[("SUMMIT_SEARCH_MIN_RELEVANCE", "7")])).unwrap_err();
         assert!(err.to_string().contains("min_relevance"), "{err}");
     }
 
     #[test]
     fn credentials_are_checked_and_never_shown() {
         let get = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
-        assert!(matches!(Credentials::from_env(get(&[])), Err(ConfigError::MissingToken)));
+        assert!(matches!(
+            Credentials::from_env(get(&[])),
+            Err(ConfigError::MissingToken)
+        ));
         assert!(matches!(
             Credentials::from_env(get(&[("TELOXIDE_TOKEN", "nonsense")])),
             Err(ConfigError::MalformedToken)

@@ -27,15 +27,25 @@ pub struct EvalQuestion {
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {message}")]
-    Invalid { path: String, line: usize, message: String },
+    Invalid {
+        path: String,
+        line: usize,
+        message: String,
+    },
 }
 
 /// Reads a question file (JSON lines; blank lines skipped).
 pub fn read_questions(path: &Path) -> Result<Vec<EvalQuestion>, EvalError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io { path: name.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: name.clone(),
+        source,
+    })?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -98,7 +108,10 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
     let mut r = Report::default();
     for q in questions {
         let a = answer(&q.question);
-        let top_gold = a.passages.first().is_some_and(|h| is_gold(q, &h.id, &h.text));
+        let top_gold = a
+            .passages
+            .first()
+            .is_some_and(|h| is_gold(q, &h.id, &h.text));
         r.features.push(
             serde_json::json!({
                 "id": q.id,
@@ -112,7 +125,10 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
         if q.unanswerable.is_some() {
             r.unanswerable += 1;
             if a.answered() {
-                r.misses.push(format!("{} answered an unanswerable question: {} → {}", q.id, q.question, a.passages[0].quote));
+                r.misses.push(format!(
+                    "{} answered an unanswerable question: {} → {}",
+                    q.id, q.question, a.passages[0].quote
+                ));
             } else {
                 r.abstained += 1;
             }
@@ -124,7 +140,11 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
             r.misses.push(format!("{} abstained: {}", q.id, q.question));
             continue;
         }
-        let rank = a.passages.iter().take(10).position(|h| is_gold(q, &h.id, &h.text));
+        let rank = a
+            .passages
+            .iter()
+            .take(10)
+            .position(|h| is_gold(q, &h.id, &h.text));
         if let Some(rank) = rank {
             r.hit1 += usize::from(rank == 0);
             r.hit3 += usize::from(rank < 3);
@@ -137,9 +157,19 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
             && (q.answers.is_empty() || q.answers.iter().any(|ans| quote.contains(&squeeze(ans))));
         r.answer_in_quote1 += usize::from(quoted);
         if rank != Some(0) {
-            r.misses.push(format!("{} rank {:?}: {} → {} {}", q.id, rank.map(|r| r + 1), q.question, top.id, top.quote));
+            r.misses.push(format!(
+                "{} rank {:?}: {} → {} {}",
+                q.id,
+                rank.map(|r| r + 1),
+                q.question,
+                top.id,
+                top.quote
+            ));
         } else if !quoted {
-            r.misses.push(format!("{} quote lacks {:?}: {} → {}", q.id, q.answers, q.question, top.quote));
+            r.misses.push(format!(
+                "{} quote lacks {:?}: {} → {}",
+                q.id, q.answers, q.question, top.quote
+            ));
         }
     }
     r
@@ -174,7 +204,11 @@ impl Report {
             );
         }
         if self.unanswerable > 0 {
-            let _ = writeln!(out, "unanswerable {}: abstained {}/{}", self.unanswerable, self.abstained, self.unanswerable);
+            let _ = writeln!(
+                out,
+                "unanswerable {}: abstained {}/{}",
+                self.unanswerable, self.abstained, self.unanswerable
+            );
         }
         out
     }

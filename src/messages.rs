@@ -14,7 +14,10 @@ pub const ERROR: &str = "抱歉，处理问题时出错了，请稍后再试。"
 
 /// What the corpus covers: one line per article, for "not found", /help and /sources.
 pub fn coverage(articles: &[ArticleInfo]) -> String {
-    let mut out = format!("目前收录 {} 篇 2024 年世界互联网大会乌镇峰会相关报道：\n", articles.len());
+    let mut out = format!(
+        "目前收录 {} 篇 2024 年世界互联网大会乌镇峰会相关报道：\n",
+        articles.len()
+    );
     for line in source_lines(articles) {
         out.push_str(&line);
         out.push('\n');
@@ -43,9 +46,15 @@ pub fn source_lines(articles: &[ArticleInfo]) -> Vec<String> {
 /// The not-found reply: say so, then what the corpus covers (at most a few titles).
 pub fn not_found(articles: &[ArticleInfo]) -> String {
     let shown = &articles[..articles.len().min(8)];
-    let mut out = format!("{NOT_FOUND}我只能根据收录的新闻报道回答问题。\n{}", coverage(shown));
+    let mut out = format!(
+        "{NOT_FOUND}我只能根据收录的新闻报道回答问题。\n{}",
+        coverage(shown)
+    );
     if articles.len() > shown.len() {
-        out.push_str(&format!("\n……共 {} 篇，发送 /sources 查看全部。", articles.len()));
+        out.push_str(&format!(
+            "\n……共 {} 篇，发送 /sources 查看全部。",
+            articles.len()
+        ));
     }
     out
 }
@@ -56,7 +65,10 @@ pub fn help(articles: &[ArticleInfo], examples: &[String], bot_username: Option<
         "你好！我是乌镇峰会问答机器人：根据 2024 年世界互联网大会乌镇峰会的新闻报道回答问题，\
          每个回答都引用原文段落并注明出处。\n\n",
     );
-    out.push_str(&format!("收录 {} 篇报道，发送 /sources 查看列表。\n\n", articles.len()));
+    out.push_str(&format!(
+        "收录 {} 篇报道，发送 /sources 查看列表。\n\n",
+        articles.len()
+    ));
     out.push_str("私聊：直接发送问题。\n");
     match bot_username {
         Some(name) => out.push_str(&format!(

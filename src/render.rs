@@ -28,7 +28,11 @@ pub fn json(answer: &Answer) -> String {
         question: &answer.question,
         answered: answer.answered(),
         outcome: answer.outcome,
-        passages: if answer.answered() { &answer.passages } else { &[] },
+        passages: if answer.answered() {
+            &answer.passages
+        } else {
+            &[]
+        },
     };
     serde_json::to_string(&out).unwrap_or_else(|_| "{}".to_string())
 }

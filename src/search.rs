@@ -74,25 +74,75 @@ const MAX_TERMS: usize = 64;
 /// Words that make a question a question; they say nothing about the answer.
 /// Longest first, so that 什么时候 is removed before 什么.
 const QUESTION_WORDS: &[&str] = &[
-    "什么时候", "为什么", "什么样", "怎么样", "是什么", "有什么", "有哪些", "是哪些", "是哪个",
-    "是多少", "是谁", "什么", "怎么", "怎样", "如何", "哪里", "哪儿", "哪些", "哪个", "哪位",
-    "哪天", "哪年", "哪家", "多少", "何时", "何地", "何处", "为何", "是否", "哪", "谁", "几",
-    "吗", "呢", "吧", "么",
+    "什么时候",
+    "为什么",
+    "什么样",
+    "怎么样",
+    "是什么",
+    "有什么",
+    "有哪些",
+    "是哪些",
+    "是哪个",
+    "是多少",
+    "是谁",
+    "什么",
+    "怎么",
+    "怎样",
+    "如何",
+    "哪里",
+    "哪儿",
+    "哪些",
+    "哪个",
+    "哪位",
+    "哪天",
+    "哪年",
+    "哪家",
+    "多少",
+    "何时",
+    "何地",
+    "何处",
+    "为何",
+    "是否",
+    "哪",
+    "谁",
+    "几",
+    "吗",
+    "呢",
+    "吧",
+    "么",
 ];
 
 /// Function words dropped from the jieba side only (bigrams keep them: they
 /// glue useful bigrams together, and dropping them measurably hurt).
 const STOP_WORDS: &[&str] = &[
-    "的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "就", "而", "被", "把", "对",
-    "于", "中", "有", "为", "以", "之", "其", "这", "那", "这个", "那个", "一个", "我", "你",
-    "他", "她", "它", "我们", "你们", "他们", "请问", "请", "告诉", "一下", "知道", "呀", "啊",
-    "哦", "嗯", "得", "地", "着", "过", "给", "让", "会", "能", "要", "想", "说说", "介绍",
+    "的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "就", "而", "被", "把", "对", "于",
+    "中", "有", "为", "以", "之", "其", "这", "那", "这个", "那个", "一个", "我", "你", "他", "她",
+    "它", "我们", "你们", "他们", "请问", "请", "告诉", "一下", "知道", "呀", "啊", "哦", "嗯",
+    "得", "地", "着", "过", "给", "让", "会", "能", "要", "想", "说说", "介绍",
 ];
 
 /// Messages that are a greeting or a plea for help rather than a question.
 const GREETINGS: &[&str] = &[
-    "你好", "您好", "你好啊", "hi", "hello", "hey", "嗨", "哈喽", "在吗", "在不在", "help",
-    "帮助", "怎么用", "使用说明", "早上好", "晚上好", "下午好", "谢谢", "多谢", "start",
+    "你好",
+    "您好",
+    "你好啊",
+    "hi",
+    "hello",
+    "hey",
+    "嗨",
+    "哈喽",
+    "在吗",
+    "在不在",
+    "help",
+    "帮助",
+    "怎么用",
+    "使用说明",
+    "早上好",
+    "晚上好",
+    "下午好",
+    "谢谢",
+    "多谢",
+    "start",
 ];
 
 /// What became of a question.
@@ -230,7 +280,10 @@ impl Relevance {
 impl Engine {
     /// Builds the engine (and its index) for `corpus`.
     pub fn new(corpus: &Corpus, settings: SearchSettings) -> Result<Engine, IndexError> {
-        Ok(Engine { index: SearchIndex::build(corpus)?, settings })
+        Ok(Engine {
+            index: SearchIndex::build(corpus)?,
+            settings,
+        })
     }
 
     pub fn index(&self) -> &SearchIndex {
@@ -249,10 +302,12 @@ impl Engine {
     /// `Outcome::Empty` or `Outcome::NotFound`.
     pub fn ask(&self, question: &str) -> Answer {
         let tidy_question = tidy(question);
-        let analysed: String = strip_tags(&tidy_question).chars().take(MAX_ANALYSED_CHARS).collect();
+        let analysed: String = strip_tags(&tidy_question)
+            .chars()
+            .take(MAX_ANALYSED_CHARS)
+            .collect();
         let folded = fold(&analysed);
-        let mut answer =
-            Answer {
+        let mut answer = Answer {
             question: tidy_question,
             outcome: Outcome::Empty,
             passages: Vec::new(),
@@ -279,8 +334,13 @@ impl Engine {
                 return answer;
             }
         };
-        let Some(best) = hits.first() else { return answer };
-        answer.relevance = Relevance { coverage: best.coverage, keyword_coverage: best.keyword_coverage };
+        let Some(best) = hits.first() else {
+            return answer;
+        };
+        answer.relevance = Relevance {
+            coverage: best.coverage,
+            keyword_coverage: best.keyword_coverage,
+        };
         let relevant = answer.relevance.score() >= self.settings.min_relevance
             && best.keyword_coverage >= self.settings.min_keyword_coverage
             && best.content_matched;
@@ -298,7 +358,10 @@ impl Engine {
             }
             let hit = self.hit(&ranked, &analysis);
             let passage = &self.index.passages[hit.passage];
-            if chosen.iter().any(|c| says_the_same(c, &self.index.passages[c.passage], &hit, passage)) {
+            if chosen
+                .iter()
+                .any(|c| says_the_same(c, &self.index.passages[c.passage], &hit, passage))
+            {
                 continue;
             }
             chosen.push(hit);
@@ -310,13 +373,19 @@ impl Engine {
     /// Terms and weighted units of a folded question.
     fn analyse(&self, folded: &str, searcher: &Searcher) -> Analysis {
         let masked = mask_question_words(folded);
-        let words = distinct(word_terms_folded(&masked).into_iter().filter(|w| !STOP_WORDS.contains(w)));
+        let words = distinct(
+            word_terms_folded(&masked)
+                .into_iter()
+                .filter(|w| !STOP_WORDS.contains(w)),
+        );
         let bigrams = distinct(bigrams(&masked).iter().map(|t| t.text.as_str()));
 
         let fields = self.index.fields;
         let docs = searcher.num_docs() as f32;
         let idf = |field, text: &str| {
-            let df = searcher.doc_freq(&Term::from_field_text(field, text)).unwrap_or(0) as f32;
+            let df = searcher
+                .doc_freq(&Term::from_field_text(field, text))
+                .unwrap_or(0) as f32;
             (1.0 + (docs - df + 0.5) / (df + 0.5)).ln()
         };
         let mut units: Vec<Unit> = Vec::new();
@@ -338,16 +407,26 @@ impl Engine {
         for b in &bigrams {
             add(b, idf(fields.bigrams, b));
         }
-        let keywords = distinct(cut_folded(&masked).into_iter().filter(|w| !STOP_WORDS.contains(w)))
-            .into_iter()
-            .map(|w| Unit {
-                weight: idf(fields.words, &w),
-                content: char_len(&w) >= 2,
-                terms: unit_terms(&w),
-                text: w,
-            })
-            .collect();
-        Analysis { words, bigrams, units, keywords, cue: cue_of(folded) }
+        let keywords = distinct(
+            cut_folded(&masked)
+                .into_iter()
+                .filter(|w| !STOP_WORDS.contains(w)),
+        )
+        .into_iter()
+        .map(|w| Unit {
+            weight: idf(fields.words, &w),
+            content: char_len(&w) >= 2,
+            terms: unit_terms(&w),
+            text: w,
+        })
+        .collect();
+        Analysis {
+            words,
+            bigrams,
+            units,
+            keywords,
+            cue: cue_of(folded),
+        }
     }
 
     /// BM25 candidates re-ranked by sentence coverage, best first.
@@ -359,7 +438,10 @@ impl Engine {
                 Term::from_field_text(field, text),
                 IndexRecordOption::WithFreqs,
             );
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(query), boost)),
+            ));
         };
         for w in &analysis.words {
             term(fields.words, w, WORDS_BOOST);
@@ -369,17 +451,35 @@ impl Engine {
             term(fields.title, b, TITLE_BOOST);
         }
         let query = BooleanQuery::new(clauses);
-        let top = searcher.search(&query, &TopDocs::with_limit(self.settings.candidates).order_by_score())?;
-        let Some(&(best_bm25, _)) = top.first() else { return Ok(Vec::new()) };
-        let total: f32 = analysis.units.iter().map(|u| u.weight).sum::<f32>().max(f32::EPSILON);
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(self.settings.candidates).order_by_score(),
+        )?;
+        let Some(&(best_bm25, _)) = top.first() else {
+            return Ok(Vec::new());
+        };
+        let total: f32 = analysis
+            .units
+            .iter()
+            .map(|u| u.weight)
+            .sum::<f32>()
+            .max(f32::EPSILON);
 
         let mut ranked = Vec::with_capacity(top.len());
         for (bm25, address) in top {
             let segment = searcher.segment_reader(address.segment_ord);
             let doc_column = segment.fast_fields().u64("doc")?;
-            let Some(doc) = doc_column.first(address.doc_id) else { continue };
+            let Some(doc) = doc_column.first(address.doc_id) else {
+                continue;
+            };
             let passage = &self.index.passages[doc as usize];
-            ranked.push(score_passage(passage, doc as usize, bm25 / best_bm25, analysis, total));
+            ranked.push(score_passage(
+                passage,
+                doc as usize,
+                bm25 / best_bm25,
+                analysis,
+                total,
+            ));
         }
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(ranked)
@@ -446,13 +546,26 @@ fn score_passage(
             *score += CUE_BONUS;
         }
     }
-    let keyword_total: f32 = analysis.keywords.iter().map(|k| k.weight).sum::<f32>().max(f32::EPSILON);
-    let keyword_covered: f32 = analysis.keywords.iter().map(|k| k.weight * presence(passage, k)).sum();
-    let (best_sentence, best) = sentence_scores
+    let keyword_total: f32 = analysis
+        .keywords
         .iter()
-        .copied()
-        .enumerate()
-        .fold((0, 0.0f32), |acc, (i, s)| if s > acc.1 { (i, s) } else { acc });
+        .map(|k| k.weight)
+        .sum::<f32>()
+        .max(f32::EPSILON);
+    let keyword_covered: f32 = analysis
+        .keywords
+        .iter()
+        .map(|k| k.weight * presence(passage, k))
+        .sum();
+    let (best_sentence, best) =
+        sentence_scores
+            .iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, 0.0f32),
+                |acc, (i, s)| if s > acc.1 { (i, s) } else { acc },
+            );
     Ranked {
         passage: doc,
         score: bm25 + SENTENCE_WEIGHT * best,
@@ -492,7 +605,11 @@ struct Quote {
 fn quote_of(passage: &Passage, ranked: &Ranked, analysis: &Analysis, limit: usize) -> Quote {
     let sentences = &passage.sentences;
     if sentences.is_empty() {
-        return Quote { text: String::new(), highlights: Vec::new(), answer: 0..0 };
+        return Quote {
+            text: String::new(),
+            highlights: Vec::new(),
+            answer: 0..0,
+        };
     }
     let best = ranked.best_sentence;
     if char_len(&passage.text[sentences[best].clone()]) > limit {
@@ -502,12 +619,21 @@ fn quote_of(passage: &Passage, ranked: &Ranked, analysis: &Analysis, limit: usiz
     // to stand alone ("……”李军华说。" needs the words it attributes).
     let answer = grow(passage, ranked, best..best + 1, MIN_ANSWER_CHARS, limit);
     let quote = grow(passage, ranked, answer.clone(), limit, limit);
-    let span = |r: &Range<usize>| trimmed(&passage.text, sentences[r.start].start..sentences[r.end - 1].end);
+    let span = |r: &Range<usize>| {
+        trimmed(
+            &passage.text,
+            sentences[r.start].start..sentences[r.end - 1].end,
+        )
+    };
     let (quote_range, answer_range) = (span(&quote), span(&answer));
     let text = passage.text[quote_range.clone()].to_string();
     let highlights = highlights_in(passage, quote_range.clone(), analysis);
     let answer = answer_range.start - quote_range.start..answer_range.end - quote_range.start;
-    Quote { text, highlights, answer }
+    Quote {
+        text,
+        highlights,
+        answer,
+    }
 }
 
 /// An answer line shorter than this many chars takes in a neighbouring sentence.
@@ -516,7 +642,13 @@ const MIN_ANSWER_CHARS: usize = 24;
 /// Grows the sentence span `span` with neighbours, the better-scoring side
 /// first (the earlier one on a tie: attributions follow what they attribute),
 /// until it reaches `want` chars or no neighbour fits within `limit`.
-fn grow(passage: &Passage, ranked: &Ranked, span: Range<usize>, want: usize, limit: usize) -> Range<usize> {
+fn grow(
+    passage: &Passage,
+    ranked: &Ranked,
+    span: Range<usize>,
+    want: usize,
+    limit: usize,
+) -> Range<usize> {
     let sentences = &passage.sentences;
     let chars = |i: usize| char_len(&passage.text[sentences[i].clone()]);
     let (mut first, mut last) = (span.start, span.end - 1);
@@ -572,7 +704,9 @@ fn window_quote(
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map_or(0, |(_, at)| char_len(&folded[..at]));
     let total = char_len(folded);
-    let start = anchor.saturating_sub(limit / 3).min(total.saturating_sub(limit));
+    let start = anchor
+        .saturating_sub(limit / 3)
+        .min(total.saturating_sub(limit));
     let text = &passage.text[sentence.clone()];
     let from = sentence.start + crate::text::byte_offset(text, start);
     let to = sentence.start + crate::text::byte_offset(text, start + limit);
@@ -591,7 +725,11 @@ fn window_quote(
     }
     highlights.retain(|r| r.end <= quote.len());
     let answer = 0..quote.len();
-    Quote { text: quote, highlights, answer }
+    Quote {
+        text: quote,
+        highlights,
+        answer,
+    }
 }
 
 /// Byte ranges, relative to `range.start`, of the question's content units
@@ -600,7 +738,11 @@ fn highlights_in(passage: &Passage, range: Range<usize>, analysis: &Analysis) ->
     let folded_range = passage.folded_range(&range);
     let folded = &passage.folded[folded_range.clone()];
     let mut found: Vec<Range<usize>> = Vec::new();
-    for unit in analysis.units.iter().filter(|u| u.content || !is_han_only(&u.text)) {
+    for unit in analysis
+        .units
+        .iter()
+        .filter(|u| u.content || !is_han_only(&u.text))
+    {
         for (at, m) in folded.match_indices(unit.text.as_str()) {
             let abs = folded_range.start + at..folded_range.start + at + m.len();
             let text = passage.text_range(&abs);
@@ -630,7 +772,9 @@ fn strip_tags(text: &str) -> String {
     while let Some(open) = rest.find('<') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let is_tag = after.trim_start_matches('/').starts_with(|c: char| c.is_ascii_alphabetic());
+        let is_tag = after
+            .trim_start_matches('/')
+            .starts_with(|c: char| c.is_ascii_alphabetic());
         match after.find('>') {
             Some(close) if is_tag && !after[..close].contains('<') => {
                 out.push(' ');
@@ -672,19 +816,6 @@ fn mask_question_words(folded: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strips_tags_only() {
-        assert_eq!(strip_tags("<b>蓝皮书</b>是<br/>谁"), " 蓝皮书 是 谁");
-        assert_eq!(strip_tags("1 < 2 > 0"), "1 < 2 > 0");
-        assert_eq!(strip_tags("<<b>x"), "< x");
-        assert_eq!(strip_tags("<未闭合"), "<未闭合");
-    }
-}
-
 fn is_greeting(folded: &str) -> bool {
     let core: String = folded
         .chars()
@@ -696,8 +827,30 @@ fn is_greeting(folded: &str) -> bool {
 }
 
 fn cue_of(folded: &str) -> Cue {
-    const TIME: &[&str] = &["何时", "什么时候", "哪天", "哪一天", "哪年", "哪一年", "几月", "几号", "日期", "什么时间", "哪个月"];
-    const NUMBER: &[&str] = &["多少", "几", "多大", "多长", "多高", "多远", "多久", "比例", "百分之"];
+    const TIME: &[&str] = &[
+        "何时",
+        "什么时候",
+        "哪天",
+        "哪一天",
+        "哪年",
+        "哪一年",
+        "几月",
+        "几号",
+        "日期",
+        "什么时间",
+        "哪个月",
+    ];
+    const NUMBER: &[&str] = &[
+        "多少",
+        "几",
+        "多大",
+        "多长",
+        "多高",
+        "多远",
+        "多久",
+        "比例",
+        "百分之",
+    ];
     if TIME.iter().any(|w| folded.contains(w)) {
         Cue::Time
     } else if NUMBER.iter().any(|w| folded.contains(w)) {
@@ -728,3 +881,16 @@ fn says_the_same(a: &Hit, pa: &Passage, b: &Hit, pb: &Passage) -> bool {
 
 /// Term-set Jaccard similarity above which two passages count as one.
 const NEAR_DUPLICATE: f32 = 0.7;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_tags_only() {
+        assert_eq!(strip_tags("<b>蓝皮书</b>是<br/>谁"), " 蓝皮书 是 谁");
+        assert_eq!(strip_tags("1 < 2 > 0"), "1 < 2 > 0");
+        assert_eq!(strip_tags("<<b>x"), "< x");
+        assert_eq!(strip_tags("<未闭合"), "<未闭合");
+    }
+}

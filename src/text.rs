@@ -96,7 +96,9 @@ pub fn char_len(text: &str) -> usize {
 
 /// Byte offset of char index `char_idx` in `text` (or `text.len()` past the end).
 pub fn byte_offset(text: &str, char_idx: usize) -> usize {
-    text.char_indices().nth(char_idx).map_or(text.len(), |(b, _)| b)
+    text.char_indices()
+        .nth(char_idx)
+        .map_or(text.len(), |(b, _)| b)
 }
 
 #[cfg(test)]

@@ -9,7 +9,14 @@ use summit_bot::search::Outcome;
 #[test]
 fn empty_and_symbol_only_questions_are_empty() {
     let engine = common::summit_engine();
-    for q in ["", "   \n\t ", "？？？", "😀🎉🚀", "\u{0}\u{7}\u{1b}", "…… ——"] {
+    for q in [
+        "",
+        "   \n\t ",
+        "？？？",
+        "😀🎉🚀",
+        "\u{0}\u{7}\u{1b}",
+        "…… ——",
+    ] {
         assert_eq!(engine.ask(q).outcome, Outcome::Empty, "{q:?}");
     }
 }
@@ -25,7 +32,13 @@ fn greetings_get_help() {
 #[test]
 fn query_syntax_is_plain_text() {
     let engine = common::summit_engine();
-    for q in ["AND OR ( \" :", "title:乌镇 AND (峰会 OR \"开幕", "*?~^[]{}!-+", "\"\"\"", "NOT NOT"] {
+    for q in [
+        "AND OR ( \" :",
+        "title:乌镇 AND (峰会 OR \"开幕",
+        "*?~^[]{}!-+",
+        "\"\"\"",
+        "NOT NOT",
+    ] {
         let answer = engine.ask(q);
         assert_ne!(answer.outcome, Outcome::Answered, "{q:?}");
     }
@@ -51,14 +64,22 @@ fn ten_thousand_characters_answer_quickly() {
     // Not a benchmark: a bound that only a runaway (unbounded analysis) breaks.
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(answer.answered());
-    let noise: String = (0..10_000).map(|i| char::from_u32(0x4E00 + (i * 7919) % 20000).unwrap()).collect();
+    let noise: String = (0..10_000)
+        .map(|i| char::from_u32(0x4E00 + (i * 7919) % 20000).unwrap())
+        .collect();
     let _ = engine.ask(&noise);
 }
 
 #[test]
 fn mixed_scripts_emoji_and_controls_do_not_panic() {
     let engine = common::summit_engine();
-    for q in ["AI+AR眼镜是谁研发的😀？", "ＡＩ＋ＡＲ眼鏡是誰研發的？", "5G\u{0}可编程\u{202e}网络", "🇨🇳乌镇\u{200b}峰会", "a\r\nb\r\n蓝皮书"] {
+    for q in [
+        "AI+AR眼镜是谁研发的😀？",
+        "ＡＩ＋ＡＲ眼鏡是誰研發的？",
+        "5G\u{0}可编程\u{202e}网络",
+        "🇨🇳乌镇\u{200b}峰会",
+        "a\r\nb\r\n蓝皮书",
+    ] {
         let _ = engine.ask(q);
     }
     assert!(engine.ask("ＡＩ＋ＡＲ眼鏡是誰研發的？").answered());

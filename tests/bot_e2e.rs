@@ -35,19 +35,27 @@ impl Bot {
         for (name, value) in extra_env {
             cmd.env(name, value);
         }
-        Bot { child: cmd.spawn().expect("summit-bot starts") }
+        Bot {
+            child: cmd.spawn().expect("summit-bot starts"),
+        }
     }
 
     /// Sends SIGTERM and waits for the process; returns its status and log.
     fn terminate(mut self) -> (ExitStatus, String) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 break status;
             }
-            assert!(Instant::now() < deadline, "the bot did not exit after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "the bot did not exit after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
         let mut log = String::new();
@@ -72,7 +80,11 @@ async fn api() -> FakeTelegram {
 /// Waits for exactly `n` replies, then a little longer to catch any extra one.
 async fn expect_replies(api: &FakeTelegram, n: usize) -> Vec<SentMessage> {
     let sent = api.wait_for_messages(n, WAIT).await;
-    assert!(sent.len() >= n, "expected {n} replies, got {}: {sent:#?}", sent.len());
+    assert!(
+        sent.len() >= n,
+        "expected {n} replies, got {}: {sent:#?}",
+        sent.len()
+    );
     tokio::time::sleep(Duration::from_millis(700)).await;
     let sent = api.sent_messages();
     assert_eq!(sent.len(), n, "unexpected extra replies: {sent:#?}");
@@ -87,21 +99,43 @@ async fn private_question_gets_a_quoted_cited_html_reply() {
     let sent = expect_replies(&api, 1).await;
     let reply = &sent[0];
     assert_eq!(reply.chat_id, USER);
-    assert_eq!(reply.reply_to, api.message_id_of(update), "a reply to the question");
+    assert_eq!(
+        reply.reply_to,
+        api.message_id_of(update),
+        "a reply to the question"
+    );
     assert_eq!(reply.parse_mode.as_deref(), Some("HTML"));
     assert!(reply.link_preview_disabled);
     assert!(reply.text.starts_with("<b>答：</b>"), "{}", reply.text);
-    assert!(reply.text.contains("<b>"), "matched terms in bold: {}", reply.text);
-    assert!(reply.text.contains("<blockquote expandable>"), "{}", reply.text);
+    assert!(
+        reply.text.contains("<b>"),
+        "matched terms in bold: {}",
+        reply.text
+    );
+    assert!(
+        reply.text.contains("<blockquote expandable>"),
+        "{}",
+        reply.text
+    );
     assert!(reply.plain_text.contains("近万家"), "{}", reply.plain_text);
-    assert!(reply.plain_text.contains("》第1段 · 新华社 2024-11-21"), "{}", reply.plain_text);
+    assert!(
+        reply.plain_text.contains("》第1段 · 新华社 2024-11-21"),
+        "{}",
+        reply.plain_text
+    );
     assert!(api.rejected().is_empty(), "{:?}", api.rejected());
     // Commands were registered and no webhook was left in the way.
     assert!(api.call_count("setmycommands") >= 1);
     let (status, log) = bot.terminate();
     assert!(status.success(), "{status:?}\n{log}");
-    assert!(!log.contains("SECRETsecret"), "the token reached the log:\n{log}");
-    assert!(log.contains("question"), "one log line per question:\n{log}");
+    assert!(
+        !log.contains("SECRETsecret"),
+        "the token reached the log:\n{log}"
+    );
+    assert!(
+        log.contains("question"),
+        "one log line per question:\n{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -114,7 +148,11 @@ async fn groups_answer_only_when_addressed() {
     api.group_text(group, USER, "大家好，今天开会吗？", None);
     api.group_command(group, USER, "/ask@some_other_bot 蓝皮书是哪个机构编写的？");
     api.from_bot(group, 777, "蓝皮书是哪个机构编写的？");
-    let ask = api.group_command(group, USER, &format!("/ask@{name} 蓝皮书是哪个机构编写的？"));
+    let ask = api.group_command(
+        group,
+        USER,
+        &format!("/ask@{name} 蓝皮书是哪个机构编写的？"),
+    );
     let plain_ask = api.group_command(group, USER, "/ask 曹振南是谁？");
     let mention = api.mention(group, USER, &format!("@{name} 爱立信获奖的项目是什么？"));
     let sent = expect_replies(&api, 3).await;
@@ -122,11 +160,14 @@ async fn groups_answer_only_when_addressed() {
     for update in [ask, plain_ask, mention] {
         assert!(replied.contains(&api.message_id_of(update)), "{replied:?}");
     }
-    assert!(sent.iter().any(|m| m.plain_text.contains("中国网络空间研究院")));
+    assert!(sent
+        .iter()
+        .any(|m| m.plain_text.contains("中国网络空间研究院")));
     assert!(sent.iter().any(|m| m.plain_text.contains("5G可编程网络")));
     // A reply to one of the bot's messages is a question too.
     let bot_message = sent[0].message_id;
-    let follow_up = api.group_reply_to_bot(group, USER, "林尚立认为应该怎样治理人工智能？", bot_message);
+    let follow_up =
+        api.group_reply_to_bot(group, USER, "林尚立认为应该怎样治理人工智能？", bot_message);
     let sent = expect_replies(&api, 4).await;
     let last = sent.last().unwrap();
     assert_eq!(last.reply_to, api.message_id_of(follow_up));
@@ -143,42 +184,87 @@ async fn commands_help_and_sources() {
     assert!(start.plain_text.contains("/ask"), "{}", start.plain_text);
     api.private_text(USER, USER, "/help");
     let help = expect_replies(&api, 2).await.remove(1);
-    assert!(help.plain_text.contains("可以这样问"), "{}", help.plain_text);
-    assert!(help.plain_text.contains(&format!("@{}", api.bot_username())), "{}", help.plain_text);
+    assert!(
+        help.plain_text.contains("可以这样问"),
+        "{}",
+        help.plain_text
+    );
+    assert!(
+        help.plain_text
+            .contains(&format!("@{}", api.bot_username())),
+        "{}",
+        help.plain_text
+    );
     api.private_text(USER, USER, "/sources");
     let sources = expect_replies(&api, 3).await.remove(2);
-    assert!(sources.plain_text.contains("《人工智能助力数字经济发展再上新台阶》"), "{}", sources.plain_text);
+    assert!(
+        sources
+            .plain_text
+            .contains("《人工智能助力数字经济发展再上新台阶》"),
+        "{}",
+        sources.plain_text
+    );
     assert!(sources.plain_text.contains("2024-11-21"));
     api.group_command(-5, USER, "/about");
     let about = expect_replies(&api, 4).await.remove(3);
-    assert!(about.plain_text.contains("summit-bot"), "{}", about.plain_text);
+    assert!(
+        about.plain_text.contains("summit-bot"),
+        "{}",
+        about.plain_text
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_and_odd_messages_get_clear_replies() {
     let api = api().await;
     let _bot = Bot::start(&api, &[]);
-    api.private_text(USER, USER, "<b>蓝皮书</b>是哪个机构编写的？ & <script>\"x\"</script>");
+    api.private_text(
+        USER,
+        USER,
+        "<b>蓝皮书</b>是哪个机构编写的？ & <script>\"x\"</script>",
+    );
     api.private_text(USER + 1, USER + 1, "今天上海天气怎么样？");
     api.private_text(USER + 2, USER + 2, &"长".repeat(600));
     api.private_text(USER + 3, USER + 3, "😀🎉");
     api.private_text(USER + 4, USER + 4, "AND OR ( \" :");
     let sent = expect_replies(&api, 5).await;
-    assert!(api.rejected().is_empty(), "Telegram rejected a reply: {:?}", api.rejected());
+    assert!(
+        api.rejected().is_empty(),
+        "Telegram rejected a reply: {:?}",
+        api.rejected()
+    );
     let to = |chat: i64| sent.iter().find(|m| m.chat_id == chat).unwrap();
-    assert!(to(USER).plain_text.contains("中国网络空间研究院"), "{}", to(USER).plain_text);
+    assert!(
+        to(USER).plain_text.contains("中国网络空间研究院"),
+        "{}",
+        to(USER).plain_text
+    );
     assert!(to(USER + 1).plain_text.contains("语料中没有找到相关内容"));
     assert!(!to(USER + 1).text.contains("blockquote"));
-    assert!(to(USER + 2).plain_text.contains("问题太长"), "{}", to(USER + 2).plain_text);
-    assert!(to(USER + 3).plain_text.contains("请输入"), "{}", to(USER + 3).plain_text);
+    assert!(
+        to(USER + 2).plain_text.contains("问题太长"),
+        "{}",
+        to(USER + 2).plain_text
+    );
+    assert!(
+        to(USER + 3).plain_text.contains("请输入"),
+        "{}",
+        to(USER + 3).plain_text
+    );
     assert!(!to(USER + 4).text.contains("blockquote"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limits_and_server_faults_do_not_lose_replies() {
     let api = api().await;
-    api.fail_next("getUpdates", vec![Fault::Drop, Fault::Status(502), Fault::Conflict]);
-    api.fail_next("sendMessage", vec![Fault::RetryAfter(1), Fault::Drop, Fault::Status(500)]);
+    api.fail_next(
+        "getUpdates",
+        vec![Fault::Drop, Fault::Status(502), Fault::Conflict],
+    );
+    api.fail_next(
+        "sendMessage",
+        vec![Fault::RetryAfter(1), Fault::Drop, Fault::Status(500)],
+    );
     let bot = Bot::start(&api, &[]);
     api.private_text(USER, USER, "蓝皮书是哪个机构编写的？");
     api.private_text(USER + 1, USER + 1, "曹振南是谁？");
@@ -188,7 +274,10 @@ async fn rate_limits_and_server_faults_do_not_lose_replies() {
     assert_eq!(api.sent_messages().len(), 2, "no duplicates");
     let (status, log) = bot.terminate();
     assert!(status.success());
-    assert!(log.contains("another instance is polling with this token"), "{log}");
+    assert!(
+        log.contains("another instance is polling with this token"),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -196,21 +285,41 @@ async fn sigterm_finishes_replies_in_flight_and_restart_repeats_nothing() {
     let api = api().await;
     let bot = Bot::start(&api, &[]);
     // Every reply is slow, so SIGTERM lands while they are in flight.
-    api.fail_next("sendMessage", (0..5).map(|_| Fault::Delay(Duration::from_millis(800))).collect());
+    api.fail_next(
+        "sendMessage",
+        (0..5)
+            .map(|_| Fault::Delay(Duration::from_millis(800)))
+            .collect(),
+    );
     let mut last = 0;
     for chat in 0..5 {
         last = api.private_text(USER + chat, USER + chat, "领先科技奖一共有多少个项目获奖？");
     }
     // Wait until the bot has fetched them (a later getUpdates asks past them).
     let fetched = Instant::now();
-    while api.calls("getupdates").iter().all(|c| c["offset"].as_i64().unwrap_or(0) <= last) {
-        assert!(fetched.elapsed() < WAIT, "the bot never fetched the updates");
+    while api
+        .calls("getupdates")
+        .iter()
+        .all(|c| c["offset"].as_i64().unwrap_or(0) <= last)
+    {
+        assert!(
+            fetched.elapsed() < WAIT,
+            "the bot never fetched the updates"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (status, log) = bot.terminate();
     assert!(status.success(), "{status:?}\n{log}");
-    assert_eq!(api.sent_messages().len(), 5, "all in-flight replies finished:\n{log}");
-    assert_eq!(api.confirmed_offset(), last + 1, "offset confirmed on the way out");
+    assert_eq!(
+        api.sent_messages().len(),
+        5,
+        "all in-flight replies finished:\n{log}"
+    );
+    assert_eq!(
+        api.confirmed_offset(),
+        last + 1,
+        "offset confirmed on the way out"
+    );
 
     // A restart answers new questions and repeats none of the old ones.
     let bot = Bot::start(&api, &[]);

@@ -28,7 +28,10 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn ask_prints_answer_quote_and_citation() {
-    let out = bin().args(["ask", "乌镇峰会在哪里举行？"]).output().unwrap();
+    let out = bin()
+        .args(["ask", "乌镇峰会在哪里举行？"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.starts_with("答："), "{text}");
@@ -38,7 +41,10 @@ fn ask_prints_answer_quote_and_citation() {
 
 #[test]
 fn ask_json_has_the_documented_shape() {
-    let out = bin().args(["ask", "--json", "国家级智能制造示范工厂培育了多少家？"]).output().unwrap();
+    let out = bin()
+        .args(["ask", "--json", "国家级智能制造示范工厂培育了多少家？"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["question"], "国家级智能制造示范工厂培育了多少家？");
@@ -46,24 +52,48 @@ fn ask_json_has_the_documented_shape() {
     let passages = v["passages"].as_array().unwrap();
     assert!(!passages.is_empty() && passages.len() <= 5);
     let top = &passages[0];
-    for key in ["id", "title", "paragraph", "text", "quote", "score", "citation"] {
+    for key in [
+        "id",
+        "title",
+        "paragraph",
+        "text",
+        "quote",
+        "score",
+        "citation",
+    ] {
         assert!(top.get(key).is_some(), "missing {key}: {top}");
     }
     assert!(top["quote"].as_str().unwrap().contains("421"));
     assert!(top["id"].as_str().unwrap().contains('#'));
     assert!(top["paragraph"].is_u64());
-    let scores: Vec<f64> = passages.iter().map(|p| p["score"].as_f64().unwrap()).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "best first: {scores:?}");
+    let scores: Vec<f64> = passages
+        .iter()
+        .map(|p| p["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
 }
 
 #[test]
 fn ask_json_off_topic_is_unanswered_with_no_passages() {
-    let out = bin().args(["ask", "--json", "今天上海天气怎么样？"]).output().unwrap();
+    let out = bin()
+        .args(["ask", "--json", "今天上海天气怎么样？"])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(v["answered"], false);
     assert_eq!(v["passages"].as_array().unwrap().len(), 0);
-    let plain = bin().args(["ask", "今天上海天气怎么样？"]).output().unwrap();
-    assert!(stdout(&plain).contains("语料中没有找到相关内容"), "{}", stdout(&plain));
+    let plain = bin()
+        .args(["ask", "今天上海天气怎么样？"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&plain).contains("语料中没有找到相关内容"),
+        "{}",
+        stdout(&plain)
+    );
 }
 
 #[test]
@@ -74,7 +104,13 @@ fn ask_json_batch_answers_each_stdin_line_in_order() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let questions = ["蓝皮书是哪个机构编写的？", "", "红烧肉怎么做？", "AND OR ( \" :", "曹振南是谁？"];
+    let questions = [
+        "蓝皮书是哪个机构编写的？",
+        "",
+        "红烧肉怎么做？",
+        "AND OR ( \" :",
+        "曹振南是谁？",
+    ];
     {
         let mut stdin = child.stdin.take().unwrap();
         for q in questions {
@@ -83,8 +119,10 @@ fn ask_json_batch_answers_each_stdin_line_in_order() {
     }
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    let lines: Vec<serde_json::Value> =
-        stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), questions.len());
     for (line, q) in lines.iter().zip(questions) {
         assert_eq!(line["question"], q);
@@ -99,10 +137,26 @@ fn ask_json_batch_answers_each_stdin_line_in_order() {
 fn global_corpus_flag_works_before_and_after_the_subcommand() {
     let dir = tempdir("jsonl");
     let file = dir.join("c.jsonl");
-    std::fs::write(&file, "{\"id\":\"r1\",\"title\":\"测试\",\"text\":\"熊猫宝宝在成都出生。\"}\n").unwrap();
+    std::fs::write(
+        &file,
+        "{\"id\":\"r1\",\"title\":\"测试\",\"text\":\"熊猫宝宝在成都出生。\"}\n",
+    )
+    .unwrap();
     for args in [
-        vec!["--corpus", file.to_str().unwrap(), "ask", "--json", "熊猫宝宝在哪里出生？"],
-        vec!["ask", "--json", "熊猫宝宝在哪里出生？", "--corpus", file.to_str().unwrap()],
+        vec![
+            "--corpus",
+            file.to_str().unwrap(),
+            "ask",
+            "--json",
+            "熊猫宝宝在哪里出生？",
+        ],
+        vec![
+            "ask",
+            "--json",
+            "熊猫宝宝在哪里出生？",
+            "--corpus",
+            file.to_str().unwrap(),
+        ],
     ] {
         let out = bin().args(&args).output().unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
@@ -114,8 +168,15 @@ fn global_corpus_flag_works_before_and_after_the_subcommand() {
 #[test]
 fn broken_corpus_names_file_and_line() {
     let dir = tempdir("broken");
-    std::fs::write(dir.join("a.md"), "+++\nid = \"a\"\ntitle = \"标题\nsource = \"新华社\"\n+++\n\n正文。\n").unwrap();
-    let out = bin().args(["--corpus", dir.to_str().unwrap(), "ask", "问题"]).output().unwrap();
+    std::fs::write(
+        dir.join("a.md"),
+        "+++\nid = \"a\"\ntitle = \"标题\nsource = \"新华社\"\n+++\n\n正文。\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["--corpus", dir.to_str().unwrap(), "ask", "问题"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("a.md:"), "{err}");
@@ -124,7 +185,10 @@ fn broken_corpus_names_file_and_line() {
 #[test]
 fn empty_corpus_is_an_error() {
     let dir = tempdir("empty");
-    let out = bin().args(["--corpus", dir.to_str().unwrap(), "ask", "问题"]).output().unwrap();
+    let out = bin()
+        .args(["--corpus", dir.to_str().unwrap(), "ask", "问题"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
 }
@@ -134,7 +198,10 @@ fn serve_without_token_explains_and_exits_2() {
     let out = bin().arg("serve").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains(".env.example") && err.contains("summit-bot ask"), "{err}");
+    assert!(
+        err.contains(".env.example") && err.contains("summit-bot ask"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -154,7 +221,11 @@ fn malformed_api_url_is_an_error_not_a_panic() {
 
 #[test]
 fn bad_setting_is_one_line_and_exit_2() {
-    let out = bin().args(["ask", "x"]).env("SUMMIT_SEARCH_MAX_PASSAGES", "0").output().unwrap();
+    let out = bin()
+        .args(["ask", "x"])
+        .env("SUMMIT_SEARCH_MAX_PASSAGES", "0")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
 }

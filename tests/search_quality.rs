@@ -11,10 +11,19 @@ fn summit_dev_questions_are_answered_from_the_right_paragraph() {
     let questions = read_questions(&common::shared("eval/summit/questions.dev.jsonl")).unwrap();
     let report = evaluate_engine(&questions, &common::summit_engine());
     println!("{}", report.render(50));
-    assert_eq!(report.hit1, report.answerable, "every answerable question: gold paragraph first");
+    assert_eq!(
+        report.hit1, report.answerable,
+        "every answerable question: gold paragraph first"
+    );
     assert_eq!(report.false_abstentions, 0);
-    assert_eq!(report.answer_in_quote1, report.answerable, "the quote holds the answer");
-    assert_eq!(report.abstained, report.unanswerable, "every off-topic question abstained");
+    assert_eq!(
+        report.answer_in_quote1, report.answerable,
+        "the quote holds the answer"
+    );
+    assert_eq!(
+        report.abstained, report.unanswerable,
+        "every off-topic question abstained"
+    );
 }
 
 /// Retrieval on a slice of drcd (繁體): well above the best baseline's R@1
@@ -28,7 +37,10 @@ fn drcd_sample_ranks_gold_paragraph_first() {
     let report = evaluate_engine(&sample, &engine);
     let r1 = report.hit1 as f64 / report.answerable as f64;
     let aq = report.answer_in_quote1 as f64 / report.answerable as f64;
-    println!("drcd sample of {}: R@1 {r1:.3} AQ {aq:.3}", report.answerable);
+    println!(
+        "drcd sample of {}: R@1 {r1:.3} AQ {aq:.3}",
+        report.answerable
+    );
     assert!(r1 > 0.9, "R@1 {r1:.3}");
     assert!(aq > 0.8, "answer-in-quote@1 {aq:.3}");
 }
@@ -36,9 +48,19 @@ fn drcd_sample_ranks_gold_paragraph_first() {
 #[test]
 fn off_topic_questions_get_no_quote() {
     let engine = common::summit_engine();
-    for q in ["明天北京会下雨吗？", "怎么做红烧排骨？", "NBA总决赛谁赢了？", "1+1等于几？", "推荐一部好看的电影"] {
+    for q in [
+        "明天北京会下雨吗？",
+        "怎么做红烧排骨？",
+        "NBA总决赛谁赢了？",
+        "1+1等于几？",
+        "推荐一部好看的电影",
+    ] {
         let answer = engine.ask(q);
-        assert!(!answer.answered(), "{q} → {:?}", answer.passages.first().map(|h| &h.quote));
+        assert!(
+            !answer.answered(),
+            "{q} → {:?}",
+            answer.passages.first().map(|h| &h.quote)
+        );
         assert!(answer.passages.is_empty());
     }
 }
@@ -49,8 +71,16 @@ fn answers_cite_article_paragraph_source_and_date() {
     assert!(answer.answered());
     let top = &answer.passages[0];
     assert!(top.quote.contains("中国网络空间研究院"), "{}", top.quote);
-    assert!(top.citation.starts_with('《') && top.citation.contains("》第"), "{}", top.citation);
-    assert!(top.citation.ends_with("新华社 2024-11-21"), "{}", top.citation);
+    assert!(
+        top.citation.starts_with('《') && top.citation.contains("》第"),
+        "{}",
+        top.citation
+    );
+    assert!(
+        top.citation.ends_with("新华社 2024-11-21"),
+        "{}",
+        top.citation
+    );
     assert!(top.id.contains('#'));
     assert!(top.quote.chars().count() <= 160);
 }
@@ -67,7 +97,11 @@ fn out_of_vocabulary_names_still_match() {
     for name in ["洪曜庄", "井贤栋", "曹振南"] {
         let answer = common::summit_engine().ask(&format!("{name}说了什么？"));
         assert!(answer.answered(), "{name}");
-        assert!(answer.passages[0].text.contains(name), "{name}: {}", answer.passages[0].text);
+        assert!(
+            answer.passages[0].text.contains(name),
+            "{name}: {}",
+            answer.passages[0].text
+        );
     }
 }
 

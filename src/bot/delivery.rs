@@ -121,12 +121,18 @@ mod tests {
         let api = |s: &str| RequestError::Api(ApiError::Unknown(s.to_string()));
         assert_eq!(classify(&api("Internal Server Error")), Failure::Transient);
         assert_eq!(classify(&api("Bad Gateway")), Failure::Transient);
-        assert_eq!(classify(&api("Bad Request: chat not found")), Failure::Permanent);
+        assert_eq!(
+            classify(&api("Bad Request: chat not found")),
+            Failure::Permanent
+        );
         assert_eq!(
             classify(&api("Bad Request: can't parse entities: unclosed tag")),
             Failure::BadMarkup
         );
-        assert_eq!(classify(&RequestError::Api(ApiError::BotBlocked)), Failure::Permanent);
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::BotBlocked)),
+            Failure::Permanent
+        );
     }
 
     #[test]

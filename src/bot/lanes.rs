@@ -37,13 +37,21 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     pub fn new(handler: H) -> Self {
-        Lanes { lanes: HashMap::new(), handler, in_flight: Arc::default() }
+        Lanes {
+            lanes: HashMap::new(),
+            handler,
+            in_flight: Arc::default(),
+        }
     }
 
     /// Queues `update` on the lane of its chat (or of its sender, for updates
     /// without a chat, such as inline queries).
     pub fn dispatch(&mut self, update: Update) {
-        let key = update.chat().map(|c| c.id.0).or_else(|| update.from().map(|u| u.id.0 as i64)).unwrap_or(0);
+        let key = update
+            .chat()
+            .map(|c| c.id.0)
+            .or_else(|| update.from().map(|u| u.id.0 as i64))
+            .unwrap_or(0);
         lock(&self.in_flight).insert(update.id.0 as i32);
         let update = match self.lanes.get(&key) {
             Some(lane) => match lane.tx.send(update) {
@@ -56,7 +64,12 @@ where
         let previous = self.lanes.remove(&key).map(|lane| lane.handle);
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(update);
-        let handle = tokio::spawn(worker(previous, rx, self.handler.clone(), self.in_flight.clone()));
+        let handle = tokio::spawn(worker(
+            previous,
+            rx,
+            self.handler.clone(),
+            self.in_flight.clone(),
+        ));
         self.lanes.insert(key, Lane { tx, handle });
     }
 

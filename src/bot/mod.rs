@@ -7,28 +7,27 @@
 //! final getUpdates fails, and a restart then answers those updates twice.
 
 pub mod delivery;
+mod handler;
 mod lanes;
+mod polling;
 pub mod route;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
 
 use teloxide::adaptors::throttle::{Limits, Throttle};
 use teloxide::prelude::*;
-use teloxide::types::{
-    AllowedUpdate, BotCommand, LinkPreviewOptions, Message, ParseMode, ReplyParameters,
-    UpdateKind,
-};
+use teloxide::types::BotCommand;
 use teloxide::{ApiError, RequestError};
 use tokio::sync::watch;
 
 use crate::config::{Config, Credentials};
-use crate::messages;
-use crate::render::{self, html::Html};
 use crate::search::Engine;
-use delivery::{with_retries, Failure};
+use delivery::with_retries;
 use lanes::Lanes;
-use route::{Command, Identity, Intent};
+use route::Identity;
 
 /// How long shutdown waits for replies in flight before it gives up on them
 /// (they are then redelivered to the next run, not lost).
@@ -47,9 +46,18 @@ pub enum BotError {
 pub struct BotContext {
     /// Sends go through Telegram's rate limits (`Throttle`, innermost).
     pub bot: Throttle<Bot>,
-    pub engine: Arc<Engine>,
+    /// The engine in use; a corpus reload swaps in a new one while questions
+    /// in flight finish on the old.
+    pub engine: Arc<ArcSwap<Engine>>,
     pub me: Identity,
     pub config: Config,
+}
+
+impl BotContext {
+    /// The current engine (cheap: one atomic load and a reference count).
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
 }
 
 /// A stop signal: `true` once SIGTERM or SIGINT arrived.
@@ -109,78 +117,38 @@ pub async fn serve(
     mut stop: Stop,
 ) -> Result<(), BotError> {
     let raw = make_bot(&credentials, config.telegram.poll_timeout_secs)?;
-    let Some(me) = get_me(&raw, &mut stop).await? else { return Ok(()) };
+    let Some(me) = get_me(&raw, &mut stop).await? else {
+        return Ok(());
+    };
     tracing::info!(username = %me.username, "connected to the Bot API");
     prepare_polling(&raw).await;
     register_commands(&raw).await;
 
     let ctx = Arc::new(BotContext {
         bot: raw.clone().throttle(Limits::default()),
-        engine,
+        engine: Arc::new(ArcSwap::new(engine)),
         me,
         config,
     });
     let handler_ctx = ctx.clone();
     let mut lanes = Lanes::new(move |update: Update| {
         let ctx = handler_ctx.clone();
-        async move { handle_update(&ctx, update).await }
+        async move { handler::handle_update(&ctx, update).await }
     });
 
-    let timeout = ctx.config.telegram.poll_timeout_secs;
-    let mut offset: i32 = 0;
-    let mut failures: u32 = 0;
-    loop {
-        if *stop.borrow() {
-            break;
-        }
-        let request = raw
-            .get_updates()
-            .offset(offset)
-            .timeout(timeout)
-            .allowed_updates(vec![AllowedUpdate::Message]);
-        let result = tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            result = request.send() => result,
-        };
-        match result {
-            Ok(updates) => {
-                failures = 0;
-                for update in updates {
-                    offset = update.id.as_offset();
-                    lanes.dispatch(update);
-                }
-                lanes.prune();
-            }
-            Err(err) => {
-                failures += 1;
-                log_polling_error(&err);
-                let delay = match delivery::classify(&err) {
-                    Failure::RateLimited(wait) => wait,
-                    _ => delivery::backoff(failures),
-                };
-                tokio::select! {
-                    _ = stop.changed() => break,
-                    _ = tokio::time::sleep(delay) => {}
-                }
-            }
-        }
-    }
-
+    let mut stop_polling = stop.clone();
+    let offset = polling::poll(
+        &raw,
+        ctx.config.telegram.poll_timeout_secs,
+        &mut lanes,
+        &mut stop_polling,
+    )
+    .await;
     let unfinished = lanes.finish(SHUTDOWN_GRACE).await;
     let confirm = unfinished.map_or(offset, |id| id.min(offset));
-    confirm_offset(&raw, confirm).await;
+    polling::confirm_offset(&raw, confirm).await;
     tracing::info!(offset = confirm, "stopped");
     Ok(())
-}
-
-fn log_polling_error(err: &RequestError) {
-    match err {
-        RequestError::Api(ApiError::TerminatedByOtherGetUpdates) => {
-            tracing::error!("getUpdates: 409 Conflict: another instance is polling with this token")
-        }
-        _ => tracing::warn!(error = %err, "getUpdates failed; retrying"),
-    }
 }
 
 /// getMe, retried until it works or we are stopped; a rejected token is fatal.
@@ -195,7 +163,10 @@ async fn get_me(bot: &Bot, stop: &mut Stop) -> Result<Option<Identity>, BotError
         match result {
             Ok(me) => {
                 let username = me.user.username.clone().unwrap_or_default();
-                return Ok(Some(Identity { id: me.user.id, username }));
+                return Ok(Some(Identity {
+                    id: me.user.id,
+                    username,
+                }));
             }
             Err(RequestError::Api(ApiError::InvalidToken)) => return Err(BotError::InvalidToken),
             Err(err) => {
@@ -221,150 +192,12 @@ async fn prepare_polling(bot: &Bot) {
 }
 
 async fn register_commands(bot: &Bot) {
-    let commands: Vec<BotCommand> =
-        route::COMMANDS.iter().map(|(name, about)| BotCommand::new(*name, *about)).collect();
-    if let Err(err) = with_retries(3, || bot.set_my_commands(commands.clone()).send(), |_| {}).await {
+    let commands: Vec<BotCommand> = route::COMMANDS
+        .iter()
+        .map(|(name, about)| BotCommand::new(*name, *about))
+        .collect();
+    if let Err(err) = with_retries(3, || bot.set_my_commands(commands.clone()).send(), |_| {}).await
+    {
         tracing::warn!(error = %err, "setMyCommands failed; commands will not be suggested");
     }
-}
-
-/// Confirms `offset` so Telegram forgets the handled updates (getUpdates with
-/// that offset), retried: if this is lost, a restart answers them again.
-async fn confirm_offset(bot: &Bot, offset: i32) {
-    if offset == 0 {
-        return;
-    }
-    let confirm = || bot.get_updates().offset(offset).limit(1).timeout(0).send();
-    if let Err(err) = with_retries(5, confirm, |_| {}).await {
-        tracing::error!(error = %err, offset, "could not confirm the offset; some updates may be answered again");
-    }
-}
-
-/// Handles one update: messages only, for now.
-async fn handle_update(ctx: &BotContext, update: Update) {
-    if let UpdateKind::Message(msg) = update.kind {
-        handle_message(ctx, &msg).await;
-    }
-}
-
-async fn handle_message(ctx: &BotContext, msg: &Message) {
-    let started = Instant::now();
-    let intent = route::route(msg, &ctx.me, ctx.config.telegram.group_mode);
-    let html = match intent {
-        Intent::Ignore => return,
-        Intent::NonText => plain_html(messages::NON_TEXT),
-        Intent::Command(command) => plain_html(&command_text(ctx, command)),
-        Intent::Question(question) => {
-            if question.chars().count() > ctx.config.telegram.max_question_chars {
-                plain_html(messages::TOO_LONG)
-            } else {
-                answer_html(ctx, msg, question, started).await
-            }
-        }
-    };
-    send_reply(ctx, msg, html).await;
-}
-
-/// Searches off the async runtime (a search is CPU work) and renders the reply.
-async fn answer_html(ctx: &BotContext, msg: &Message, question: String, started: Instant) -> String {
-    let engine = ctx.engine.clone();
-    let answer = match tokio::task::spawn_blocking(move || engine.ask(&question)).await {
-        Ok(answer) => answer,
-        Err(err) => {
-            tracing::error!(error = %err, "search task failed");
-            return plain_html(messages::ERROR);
-        }
-    };
-    tracing::info!(
-        chat = msg.chat.id.0,
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-        top_score = answer.top_score(),
-        outcome = ?answer.outcome,
-        "question"
-    );
-    let render_ctx = render::Context {
-        articles: &ctx.engine.index().articles,
-        examples: &ctx.config.help.examples,
-        bot_username: Some(&ctx.me.username),
-    };
-    render::html::reply(&answer, &render_ctx, ctx.config.telegram.extra_sources)
-}
-
-fn plain_html(text: &str) -> String {
-    let mut html = Html::new();
-    html.text(text);
-    html.into_markup()
-}
-
-fn command_text(ctx: &BotContext, command: Command) -> String {
-    let articles = &ctx.engine.index().articles;
-    match command {
-        Command::Start | Command::Help => {
-            messages::help(articles, &ctx.config.help.examples, Some(&ctx.me.username))
-        }
-        Command::Sources => messages::coverage(articles),
-        Command::About => messages::about(ctx.engine.index().passages.len(), articles.len()),
-        Command::AskUsage => format!("用法：/ask 问题，例如 /ask {}", ctx.config.help.examples.first().map_or("乌镇峰会在哪里举行？", |s| s.as_str())),
-    }
-}
-
-/// Sends `html` as a reply to `msg`, with retries; if Telegram rejects the
-/// markup, sends it again as plain text rather than losing it.
-async fn send_reply(ctx: &BotContext, msg: &Message, html: String) {
-    let retries = ctx.config.telegram.send_retries;
-    let chat = msg.chat.id;
-    let reply_to = ReplyParameters::new(msg.id).allow_sending_without_reply();
-    let no_preview = LinkPreviewOptions {
-        is_disabled: true,
-        url: None,
-        prefer_small_media: false,
-        prefer_large_media: false,
-        show_above_text: false,
-    };
-    let log_retry = |failure: Failure| {
-        tracing::warn!(chat = chat.0, kind = delivery::kind(failure), "sendMessage failed; retrying")
-    };
-    let send_html = || {
-        ctx.bot
-            .send_message(chat, html.clone())
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(reply_to.clone())
-            .link_preview_options(no_preview.clone())
-            .send()
-    };
-    let err = match with_retries(retries, send_html, log_retry).await {
-        Ok(_) => return,
-        Err(err) => err,
-    };
-    if delivery::classify(&err) == Failure::BadMarkup {
-        tracing::error!(chat = chat.0, error = %err, "reply markup rejected; sending plain text");
-        let plain = strip_markup(&html);
-        let send_plain = || {
-            ctx.bot
-                .send_message(chat, plain.clone())
-                .reply_parameters(reply_to.clone())
-                .link_preview_options(no_preview.clone())
-                .send()
-        };
-        if let Err(err) = with_retries(retries, send_plain, log_retry).await {
-            tracing::error!(chat = chat.0, error = %err, "reply lost");
-        }
-    } else {
-        tracing::error!(chat = chat.0, error = %err, "reply lost");
-    }
-}
-
-/// The visible text of our own markup (tags removed, entities decoded).
-fn strip_markup(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
 }

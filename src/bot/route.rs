@@ -58,7 +58,11 @@ pub fn route(msg: &Message, me: &Identity, group_mode: GroupMode) -> Intent {
         return Intent::Ignore;
     }
     let Some(text) = msg.text() else {
-        return if private { Intent::NonText } else { Intent::Ignore };
+        return if private {
+            Intent::NonText
+        } else {
+            Intent::Ignore
+        };
     };
     if let Some(intent) = command(text, me, private) {
         return intent;
@@ -67,7 +71,11 @@ pub fn route(msg: &Message, me: &Identity, group_mode: GroupMode) -> Intent {
         return Intent::Question(text.trim().to_string());
     }
     if let Some(question) = mentioned(msg, text, me) {
-        return if question.is_empty() { Intent::Command(Command::Help) } else { Intent::Question(question) };
+        return if question.is_empty() {
+            Intent::Command(Command::Help)
+        } else {
+            Intent::Question(question)
+        };
     }
     let replies_to_us = msg
         .reply_to_message()
@@ -111,9 +119,10 @@ fn command(text: &str, me: &Identity, private: bool) -> Option<Intent> {
 fn mentioned(msg: &Message, text: &str, me: &Identity) -> Option<String> {
     let entities = msg.parse_entities()?;
     let mention = entities.iter().find(|e| match e.kind() {
-        MessageEntityKind::Mention => {
-            e.text().trim_start_matches('@').eq_ignore_ascii_case(&me.username)
-        }
+        MessageEntityKind::Mention => e
+            .text()
+            .trim_start_matches('@')
+            .eq_ignore_ascii_case(&me.username),
         MessageEntityKind::TextMention { user } => user.id == me.id,
         _ => false,
     })?;

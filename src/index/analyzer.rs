@@ -62,13 +62,23 @@ pub fn words(text: &str) -> Vec<Token> {
 /// jieba's default (precise) segmentation of already folded text: the words a
 /// person would name, without search mode's extra sub-words.
 pub fn cut_folded(folded: &str) -> Vec<&str> {
-    JIEBA.cut(folded, true).into_iter().map(|t| t.word).filter(|w| is_term(w)).collect()
+    JIEBA
+        .cut(folded, true)
+        .into_iter()
+        .map(|t| t.word)
+        .filter(|w| is_term(w))
+        .collect()
 }
 
 /// The terms of [`words`] for already folded text (the question side, which
 /// needs no offsets).
 pub fn word_terms_folded(folded: &str) -> Vec<&str> {
-    JIEBA.cut_for_search(folded, true).into_iter().map(|t| t.word).filter(|w| is_term(w)).collect()
+    JIEBA
+        .cut_for_search(folded, true)
+        .into_iter()
+        .map(|t| t.word)
+        .filter(|w| is_term(w))
+        .collect()
 }
 
 /// Overlapping CJK bigrams of every run of ideographs (a lone ideograph is kept
@@ -157,14 +167,20 @@ pub const BIGRAM_TOKENIZER: &str = "summit_bigram";
 impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = VecTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream { tokens: words(text), next: 0 }
+        VecTokenStream {
+            tokens: words(text),
+            next: 0,
+        }
     }
 }
 
 impl Tokenizer for BigramTokenizer {
     type TokenStream<'a> = VecTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream { tokens: bigrams(text), next: 0 }
+        VecTokenStream {
+            tokens: bigrams(text),
+            next: 0,
+        }
     }
 }
 
@@ -190,7 +206,10 @@ mod tests {
     fn bigrams_of_mixed_text() {
         let text = "爱立信的5G可编程网络";
         let tokens = bigrams(text);
-        assert_eq!(texts(&tokens), ["爱立", "立信", "信的", "5g", "可编", "编程", "程网", "网络"]);
+        assert_eq!(
+            texts(&tokens),
+            ["爱立", "立信", "信的", "5g", "可编", "编程", "程网", "网络"]
+        );
         assert_sane(text, &tokens);
     }
 

@@ -82,7 +82,9 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(JIEBA_TOKENIZER, JiebaTokenizer);
-        index.tokenizers().register(BIGRAM_TOKENIZER, BigramTokenizer);
+        index
+            .tokenizers()
+            .register(BIGRAM_TOKENIZER, BigramTokenizer);
         // One thread: the corpus is small and the other core keeps answering.
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 50_000_000)?;
         for (n, passage) in passages.iter().enumerate() {
@@ -94,7 +96,10 @@ impl SearchIndex {
             ))?;
         }
         writer.commit()?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let articles = corpus
             .articles
             .iter()
@@ -105,6 +110,13 @@ impl SearchIndex {
                 date: a.date.clone(),
             })
             .collect();
-        Ok(SearchIndex { index, reader, fields, passages, articles, built_at: Instant::now() })
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            passages,
+            articles,
+            built_at: Instant::now(),
+        })
     }
 }

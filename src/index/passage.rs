@@ -3,8 +3,8 @@
 
 use std::ops::Range;
 
-use crate::corpus::{BlockKind, Corpus};
 use super::terms::TermMap;
+use crate::corpus::{BlockKind, Corpus};
 use crate::text::fold;
 
 /// A paragraph or caption of an article, as quoted and cited.
@@ -83,7 +83,12 @@ fn map_range(from: &str, to: &str, range: &Range<usize>) -> Range<usize> {
     let start_char = from[..range.start].chars().count();
     let len_chars = from[range.clone()].chars().count();
     let start = crate::text::byte_offset(to, start_char);
-    let end = start + to[start..].chars().take(len_chars).map(char::len_utf8).sum::<usize>();
+    let end = start
+        + to[start..]
+            .chars()
+            .take(len_chars)
+            .map(char::len_utf8)
+            .sum::<usize>();
     start..end
 }
 
@@ -132,15 +137,25 @@ pub fn passages_of(corpus: &Corpus) -> Vec<Passage> {
                 (PassageKind::Record, 1, article.id.clone())
             } else if block.kind == BlockKind::Caption {
                 caption += 1;
-                (PassageKind::Caption, 0, format!("{}#caption-{caption}", article.id))
+                (
+                    PassageKind::Caption,
+                    0,
+                    format!("{}#caption-{caption}", article.id),
+                )
             } else {
                 paragraph += 1;
-                (PassageKind::Paragraph, paragraph, format!("{}#{paragraph}", article.id))
+                (
+                    PassageKind::Paragraph,
+                    paragraph,
+                    format!("{}#{paragraph}", article.id),
+                )
             };
             let sentences = sentences(&block.text);
             let folded = fold(&block.text);
-            let folded_sentences: Vec<Range<usize>> =
-                sentences.iter().map(|r| map_range(&block.text, &folded, r)).collect();
+            let folded_sentences: Vec<Range<usize>> = sentences
+                .iter()
+                .map(|r| map_range(&block.text, &folded, r))
+                .collect();
             let terms = TermMap::build(&folded, &folded_sentences);
             out.push(Passage {
                 id,

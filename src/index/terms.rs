@@ -94,7 +94,10 @@ impl TermMap {
         let starts: Vec<usize> = sentences.iter().map(|r| r.start).collect();
         let mut entries: Vec<(u32, u64)> = Vec::new();
         for_each_term(text, |term, at| {
-            let sentence = starts.partition_point(|&s| s <= at).saturating_sub(1).min(63);
+            let sentence = starts
+                .partition_point(|&s| s <= at)
+                .saturating_sub(1)
+                .min(63);
             entries.push((hash(term), 1u64 << sentence));
         });
         entries.sort_unstable_by_key(|e| e.0);
@@ -112,7 +115,9 @@ impl TermMap {
 
     /// Sentences holding the term `h` (0 if none).
     pub fn mask(&self, h: u32) -> u64 {
-        self.entries.binary_search_by_key(&h, |e| e.0).map_or(0, |i| self.entries[i].1)
+        self.entries
+            .binary_search_by_key(&h, |e| e.0)
+            .map_or(0, |i| self.entries[i].1)
     }
 
     /// Sentences holding all of `terms` (0 if `terms` is empty or any is missing).
@@ -120,7 +125,10 @@ impl TermMap {
         if terms.is_empty() {
             return 0;
         }
-        terms.iter().fold(u64::MAX, |acc, &t| if acc == 0 { 0 } else { acc & self.mask(t) })
+        terms.iter().fold(
+            u64::MAX,
+            |acc, &t| if acc == 0 { 0 } else { acc & self.mask(t) },
+        )
     }
 
     /// Jaccard similarity of the term sets of two passages (both tables are

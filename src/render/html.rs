@@ -124,7 +124,10 @@ fn answered(hits: &[Hit], extra: usize, paragraph_chars: usize) -> String {
     html.highlighted(sentence, &highlights);
     html.text("\n");
     if super::quotes_part_only(best) {
-        html.tagged("blockquote expandable", &shorten(&best.text, paragraph_chars));
+        html.tagged(
+            "blockquote expandable",
+            &shorten(&best.text, paragraph_chars),
+        );
     }
     html.text(&format!("—— {}", best.citation));
     if !rest.is_empty() && extra > 0 {
@@ -138,7 +141,9 @@ fn answered(hits: &[Hit], extra: usize, paragraph_chars: usize) -> String {
     }
     // Quotes are ≤160 chars and titles short, so only a huge paragraph can push
     // past the limit; shrink it and try again.
-    if (html.units() > MAX_TEXT_UNITS - 96 || html.entities() > MAX_ENTITIES) && paragraph_chars > 100 {
+    if (html.units() > MAX_TEXT_UNITS - 96 || html.entities() > MAX_ENTITIES)
+        && paragraph_chars > 100
+    {
         return answered(hits, extra, paragraph_chars / 2);
     }
     html.into_markup()
@@ -150,7 +155,10 @@ mod tests {
 
     #[test]
     fn escapes_the_four_characters() {
-        assert_eq!(escape(r#"<b>"A&B"</b>"#), "&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt;");
+        assert_eq!(
+            escape(r#"<b>"A&B"</b>"#),
+            "&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt;"
+        );
     }
 
     #[test]

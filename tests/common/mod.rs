@@ -16,7 +16,11 @@ pub fn repo(path: &str) -> PathBuf {
 /// Missing data fails the test loudly rather than letting it pass unchecked.
 pub fn shared(path: &str) -> PathBuf {
     let p = repo("../shared").join(path);
-    assert!(p.exists(), "{} is missing: the tests need ../shared beside the repository", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: the tests need ../shared beside the repository",
+        p.display()
+    );
     p
 }
 
