@@ -11,7 +11,7 @@ use std::ops::Range;
 use crate::messages;
 use crate::search::{Answer, Hit, Outcome};
 
-use super::{shorten, Context, PARAGRAPH_CHARS};
+use super::{shorten, Context};
 
 /// Telegram's limits, with a margin for the parts we add after measuring.
 pub const MAX_TEXT_UNITS: usize = 4096;
@@ -102,9 +102,7 @@ impl Html {
 /// The Telegram reply to an answer.
 pub fn reply(answer: &Answer, ctx: &Context, extra_sources: usize) -> String {
     match answer.outcome {
-        Outcome::Answered if !answer.passages.is_empty() => {
-            answered(&answer.passages, extra_sources, PARAGRAPH_CHARS)
-        }
+        Outcome::Answered if !answer.passages.is_empty() => answered(&answer.passages, extra_sources),
         _ => {
             let mut html = Html::new();
             html.text(&super::plain(answer, ctx));
@@ -114,39 +112,54 @@ pub fn reply(answer: &Answer, ctx: &Context, extra_sources: usize) -> String {
 }
 
 /// Answer sentence (matches in bold), the paragraph in an expandable quote,
-/// the citation; then up to `extra` more sources. Shortens the paragraph until
-/// the whole message fits Telegram's limits.
-fn answered(hits: &[Hit], extra: usize, paragraph_chars: usize) -> String {
-    let (best, rest) = hits.split_first().expect("answered() needs a hit");
+/// the citation; then up to `extra` more sources. Real quotes and titles are
+/// short, but nothing here trusts that: the message is rebuilt smaller (a
+/// shorter paragraph, then fewer extra sources, then shorter pieces) until it
+/// fits Telegram's limits.
+fn answered(hits: &[Hit], extra: usize) -> String {
+    const BUDGETS: [(usize, usize); 5] = [(1200, 400), (600, 400), (300, 300), (150, 200), (80, 100)];
+    let mut last = String::new();
+    for (paragraph_chars, piece_chars) in BUDGETS {
+        for extra in [extra, 0] {
+            let html = build_answer(hits, extra, paragraph_chars, piece_chars);
+            if html.units() <= MAX_TEXT_UNITS - 96 && html.entities() < MAX_ENTITIES {
+                return html.into_markup();
+            }
+            last = html.into_markup();
+        }
+    }
+    last
+}
+
+fn build_answer(hits: &[Hit], extra: usize, paragraph_chars: usize, piece_chars: usize) -> Html {
+    let Some((best, rest)) = hits.split_first() else { return Html::new() };
     let mut html = Html::new();
     html.tagged("b", messages::ANSWER_PREFIX);
     let (sentence, highlights) = best.answer_sentence();
-    html.highlighted(sentence, &highlights);
+    if sentence.chars().count() <= piece_chars {
+        html.highlighted(sentence, &highlights);
+    } else {
+        html.text(&shorten(sentence, piece_chars));
+    }
     html.text("\n");
     if super::quotes_part_only(best) {
-        html.tagged(
-            "blockquote expandable",
-            &shorten(&best.text, paragraph_chars),
-        );
+        html.tagged("blockquote expandable", &shorten(&best.text, paragraph_chars));
     }
-    html.text(&format!("—— {}", best.citation));
+    html.text(&format!("—— {}", shorten(&best.citation, piece_chars)));
     if !rest.is_empty() && extra > 0 {
         html.text("\n\n");
         html.tagged("b", messages::MORE_SOURCES);
         for (n, hit) in rest.iter().take(extra).enumerate() {
             html.text(&format!("\n{}. ", n + 1));
-            html.highlighted(&hit.quote, &hit.highlights);
-            html.text(&format!(" —— {}", hit.citation));
+            if hit.quote.chars().count() <= piece_chars {
+                html.highlighted(&hit.quote, &hit.highlights);
+            } else {
+                html.text(&shorten(&hit.quote, piece_chars));
+            }
+            html.text(&format!(" —— {}", shorten(&hit.citation, piece_chars)));
         }
     }
-    // Quotes are ≤160 chars and titles short, so only a huge paragraph can push
-    // past the limit; shrink it and try again.
-    if (html.units() > MAX_TEXT_UNITS - 96 || html.entities() > MAX_ENTITIES)
-        && paragraph_chars > 100
-    {
-        return answered(hits, extra, paragraph_chars / 2);
-    }
-    html.into_markup()
+    html
 }
 
 #[cfg(test)]

@@ -1,0 +1,176 @@
+//! Load and fault driver: the release `summit-bot serve` against the fake Bot
+//! API with Telegram-like rate limits. A benchmark, not a test.
+//!
+//! ```text
+//! cargo build --release && cargo run --release --example load [-- QUESTIONS CHATS]
+//! ```
+//!
+//! Three runs:
+//! 1. latency — one question at a time, no rate limits: the reply latency the
+//!    bot adds (update queued on the fake server → reply accepted);
+//! 2. burst — QUESTIONS questions (default 1000) from CHATS chats (default 200)
+//!    at once, rate limits on (≈1 msg/s per private chat, burst 3; 20/min per
+//!    group; 30/s overall): time against the minimum the limits allow;
+//! 3. faults — the burst again with 10 % of getUpdates/sendMessage calls failing
+//!    (dropped connections, 502, 429) and one SIGTERM restart in the middle.
+//!
+//! Each run checks that every question was answered exactly once.
+
+#[path = "../tests/support/fake_telegram.rs"]
+#[allow(dead_code)]
+mod fake_telegram;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_telegram::{FakeTelegram, Fault};
+
+const TOKEN: &str = "777000:LOAD-token";
+
+fn binary() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/summit-bot");
+    assert!(path.exists(), "build it first: cargo build --release");
+    path
+}
+
+fn start_bot(api: &FakeTelegram) -> Child {
+    Command::new(binary())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("serve")
+        .env("TELOXIDE_TOKEN", TOKEN)
+        .env("TELOXIDE_API_URL", api.url())
+        .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "5")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("summit-bot starts")
+}
+
+fn terminate(mut child: Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let status = child.wait().expect("bot exits");
+    assert!(status.success(), "bot exit status {status:?}");
+}
+
+fn questions() -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/summit/questions.dev.jsonl");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut out: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["question"].as_str().map(str::to_string))
+        .collect();
+    if out.is_empty() {
+        out = vec!["乌镇峰会在哪里举行？".into(), "蓝皮书是哪个机构编写的？".into()];
+    }
+    out
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Pushed questions: update id → (chat, when pushed).
+type Pushed = HashMap<i64, (i64, Instant)>;
+
+/// Checks exactly-once delivery and returns sorted latencies.
+fn check(api: &FakeTelegram, pushed: &Pushed) -> (usize, usize, Vec<Duration>) {
+    let by_message: HashMap<i64, (i64, Instant)> = pushed
+        .iter()
+        .filter_map(|(update, v)| api.message_id_of(*update).map(|m| (m, *v)))
+        .collect();
+    let mut answered: HashMap<i64, usize> = HashMap::new();
+    let mut latencies = Vec::new();
+    for sent in api.sent_messages() {
+        let Some(reply_to) = sent.reply_to else { continue };
+        if let Some((_, at)) = by_message.get(&reply_to) {
+            *answered.entry(reply_to).or_default() += 1;
+            latencies.push(sent.sent_at.saturating_duration_since(*at));
+        }
+    }
+    let duplicates = answered.values().filter(|&&n| n > 1).count();
+    latencies.sort();
+    (answered.len(), duplicates, latencies)
+}
+
+async fn wait_all(api: &FakeTelegram, n: usize, limit: Duration) {
+    let started = Instant::now();
+    while api.sent_messages().len() < n && started.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn latency_run(qs: &[String]) {
+    let api = FakeTelegram::builder().token(TOKEN).start().await;
+    let bot = start_bot(&api);
+    let mut pushed = Pushed::new();
+    for i in 0..200 {
+        let chat = 10_000 + (i % 20) as i64;
+        let before = api.sent_messages().len();
+        let update = api.private_text(chat, chat, &qs[i % qs.len()]);
+        pushed.insert(update, (chat, Instant::now()));
+        wait_all(&api, before + 1, Duration::from_secs(30)).await;
+    }
+    let (answered, duplicates, lat) = check(&api, &pushed);
+    println!(
+        "latency: {answered}/200 answered, {duplicates} duplicates; reply latency p50 {:.1} ms, p99 {:.1} ms",
+        percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3
+    );
+    terminate(bot);
+}
+
+async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) {
+    let api = FakeTelegram::builder().token(TOKEN).rate_limits(true).start().await;
+    if faults {
+        api.set_random_faults_with(0.10, 7, vec![Fault::Drop, Fault::Status(502), Fault::RetryAfter(1)]);
+    }
+    let mut bot = start_bot(&api);
+    let started = Instant::now();
+    let mut pushed = Pushed::new();
+    for i in 0..total {
+        let chat = 20_000 + (i % chats) as i64;
+        let update = api.private_text(chat, chat, &qs[i % qs.len()]);
+        pushed.insert(update, (chat, Instant::now()));
+    }
+    if faults {
+        // Restart in the middle: SIGTERM once about half the replies are out.
+        wait_all(&api, total / 2, Duration::from_secs(600)).await;
+        terminate(bot);
+        bot = start_bot(&api);
+    }
+    wait_all(&api, total, Duration::from_secs(900)).await;
+    let elapsed = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (answered, duplicates, lat) = check(&api, &pushed);
+    // The limits allow 30 messages/s overall and ~1/s per chat after a burst of 3.
+    let per_chat = (total as f64 / chats as f64 - 3.0).max(0.0);
+    let minimum = (total as f64 / 30.0).max(per_chat);
+    println!(
+        "{}: {answered}/{total} answered exactly once ({duplicates} duplicates) in {:.1} s (minimum the limits allow ≈ {:.1} s); 429s seen {}; latency p50 {:.1} s, p99 {:.1} s",
+        if faults { "faults+restart" } else { "burst" },
+        elapsed.as_secs_f64(),
+        minimum,
+        api.count_429(),
+        percentile(&lat, 0.5).as_secs_f64(),
+        percentile(&lat, 0.99).as_secs_f64(),
+    );
+    terminate(bot);
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let total = args.first().copied().unwrap_or(1000);
+    let chats = args.get(1).copied().unwrap_or(200);
+    let qs = questions();
+    latency_run(&qs).await;
+    burst_run(&qs, total, chats, false).await;
+    burst_run(&qs, total, chats, true).await;
+}
