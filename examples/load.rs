@@ -15,6 +15,8 @@
 //!    (dropped connections, 502, 429) and one SIGTERM restart in the middle.
 //!
 //! Each run checks that every question was answered exactly once.
+//! `LOAD_ONLY=latency|burst|faults` runs one of them; `LOAD_BOT_LOG=FILE` keeps
+//! the bot's log.
 
 #[path = "../tests/support/fake_telegram.rs"]
 #[allow(dead_code)]
@@ -42,9 +44,17 @@ fn start_bot(api: &FakeTelegram) -> Child {
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", api.url())
         .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "5")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", std::env::var("LOAD_BOT_RUST_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(match std::env::var("LOAD_BOT_LOG") {
+            Ok(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+            Err(_) => Stdio::null(),
+        })
         .spawn()
         .expect("summit-bot starts")
 }
@@ -95,14 +105,28 @@ fn check(api: &FakeTelegram, pushed: &Pushed) -> (usize, usize, Vec<Duration>) {
         }
     }
     let duplicates = answered.values().filter(|&&n| n > 1).count();
+    let mut missing: Vec<i64> = pushed
+        .keys()
+        .filter(|u| api.message_id_of(**u).is_none_or(|m| !answered.contains_key(&m)))
+        .copied()
+        .collect();
+    missing.sort();
+    if !missing.is_empty() {
+        eprintln!("unanswered update ids: {:?}", &missing[..missing.len().min(30)]);
+    }
     latencies.sort();
     (answered.len(), duplicates, latencies)
 }
 
 async fn wait_all(api: &FakeTelegram, n: usize, limit: Duration) {
     let started = Instant::now();
+    let mut reported = Instant::now();
     while api.sent_messages().len() < n && started.elapsed() < limit {
         tokio::time::sleep(Duration::from_millis(50)).await;
+        if reported.elapsed() > Duration::from_secs(15) {
+            eprintln!("… {} of {n} replies after {:.0} s", api.sent_messages().len(), started.elapsed().as_secs_f64());
+            reported = Instant::now();
+        }
     }
 }
 
@@ -170,7 +194,14 @@ async fn main() {
     let total = args.first().copied().unwrap_or(1000);
     let chats = args.get(1).copied().unwrap_or(200);
     let qs = questions();
-    latency_run(&qs).await;
-    burst_run(&qs, total, chats, false).await;
-    burst_run(&qs, total, chats, true).await;
+    let only = std::env::var("LOAD_ONLY").unwrap_or_default();
+    if only.is_empty() || only == "latency" {
+        latency_run(&qs).await;
+    }
+    if only.is_empty() || only == "burst" {
+        burst_run(&qs, total, chats, false).await;
+    }
+    if only.is_empty() || only == "faults" {
+        burst_run(&qs, total, chats, true).await;
+    }
 }

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use crate::bot;
 use crate::config::{Config, ConfigError, Credentials};
-use crate::corpus::{self, Corpus, CorpusError};
+use crate::corpus::{self, CorpusError};
 use crate::eval;
-use crate::index::IndexError;
+use crate::index::{IndexError, SearchIndex};
 use crate::render;
 use crate::search::Engine;
 
@@ -64,6 +64,23 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         dump: Option<PathBuf>,
     },
+    /// What people asked: top unanswered questions, answers with most 👎,
+    /// questions per day (from the feedback log).
+    Report {
+        /// Period to report on: 30m, 24h, 7d, 4w or "all".
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// The feedback log (default: `[feedback] db_path`).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+    },
+    /// Build the on-disk index of the corpus ahead of time (or check that the
+    /// one there is current), for `[index] path` corpora.
+    Index {
+        /// Index directory (default: `[index] path` / SUMMIT_INDEX_PATH).
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+    },
 }
 
 /// Everything a command can fail with; each prints as one line.
@@ -83,6 +100,8 @@ pub enum AppError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Bot(#[from] bot::BotError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 impl AppError {
@@ -138,13 +157,37 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
         Some(Command::Eval { file, misses, dump }) => {
             evaluate(&config()?, &file, misses, dump.as_deref())
         }
+        Some(Command::Report { since, db }) => report(&config()?, &since, db),
+        Some(Command::Index { path }) => build_index(&config()?, path),
     }
 }
 
-/// Loads the corpus and builds the engine: the common start of every command.
+/// Loads the corpus and builds the engine (or opens its on-disk index): the
+/// common start of every command.
 pub fn load_engine(config: &Config) -> Result<Engine, AppError> {
-    let corpus = Corpus::load(&config.corpus)?;
-    Ok(Engine::new(&corpus, config.search.clone())?)
+    let index = SearchIndex::load(&config.corpus, &config.index).map_err(|e| match e {
+        // A corpus error stays one the operator must fix (exit code 2).
+        IndexError::Corpus(e) => AppError::Corpus(e),
+        e => AppError::Index(e),
+    })?;
+    Ok(Engine::with_index(index, config.search.clone()))
+}
+
+/// `index`: the on-disk index built ahead of time, with a summary.
+fn build_index(config: &Config, path: Option<PathBuf>) -> Result<ExitCode, AppError> {
+    let Some(root) = path.or_else(|| config.index.on_disk().map(Path::to_path_buf)) else {
+        return Err(ConfigError::Invalid {
+            origin: "index".into(),
+            message: "no index directory: set [index] path, SUMMIT_INDEX_PATH or --path".into(),
+        }
+        .into());
+    };
+    let summary = crate::index_cmd::index(&root, &config.corpus).map_err(|e| match e {
+        IndexError::Corpus(e) => AppError::Corpus(e),
+        e => AppError::Index(e),
+    })?;
+    println!("{summary}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `serve`: the Telegram bot, until SIGTERM or SIGINT.
@@ -243,5 +286,13 @@ fn evaluate(
     if let Some(path) = dump {
         std::fs::write(path, report.features.join("\n") + "\n")?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `report`: the feedback log summarised for the operator.
+fn report(config: &Config, since: &str, db: Option<PathBuf>) -> Result<ExitCode, AppError> {
+    let since = crate::report::parse_since(since)?;
+    let path = db.unwrap_or_else(|| config.feedback.db_path.clone());
+    print!("{}", crate::report::report(&path, since)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::index::IndexSettings;
 use crate::search::SearchSettings;
+
+mod beyond;
+mod ops;
+pub use beyond::{FeedbackSettings, InlineSettings};
+pub use ops::{AccessSettings, MetricsSettings, RawWebhook, WebhookSecret, WebhookSettings};
 
 /// The settings file compiled into the binary, used when there is no
 /// `config/default.toml` in the working directory and no `--config`.
@@ -18,7 +24,9 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
 
 /// The sections of the settings file; an environment variable
 /// `SUMMIT_<SECTION>_<KEY>` addresses one of their keys.
-const SECTIONS: &[&str] = &["search", "telegram", "help"];
+const SECTIONS: &[&str] = &[
+    "metrics", "access", "webhook", "search", "telegram", "help", "feedback", "inline", "index",
+];
 
 /// A setting that cannot be used; one line, naming the file, variable or key.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +76,9 @@ pub struct TelegramSettings {
     pub poll_timeout_secs: u32,
     pub group_mode: GroupMode,
     pub send_retries: u32,
+    /// Where a stopping bot records the updates it answered beyond the offset it
+    /// could confirm, so the next start skips them instead of answering twice.
+    pub state_file: PathBuf,
 }
 
 impl Default for TelegramSettings {
@@ -78,6 +89,7 @@ impl Default for TelegramSettings {
             poll_timeout_secs: 30,
             group_mode: GroupMode::Mention,
             send_retries: 8,
+            state_file: PathBuf::from("data/summit-bot.state"),
         }
     }
 }
@@ -99,6 +111,18 @@ struct RawConfig {
     telegram: TelegramSettings,
     #[serde(default)]
     help: HelpSettings,
+    #[serde(default)]
+    metrics: MetricsSettings,
+    #[serde(default)]
+    access: AccessSettings,
+    #[serde(default)]
+    webhook: RawWebhook,
+    #[serde(default)]
+    feedback: FeedbackSettings,
+    #[serde(default)]
+    inline: InlineSettings,
+    #[serde(default)]
+    index: IndexSettings,
 }
 
 /// Checked settings.
@@ -108,6 +132,14 @@ pub struct Config {
     pub search: SearchSettings,
     pub telegram: TelegramSettings,
     pub help: HelpSettings,
+    pub metrics: MetricsSettings,
+    pub access: AccessSettings,
+    /// Webhook mode when set; long polling otherwise.
+    pub webhook: Option<WebhookSettings>,
+    pub feedback: FeedbackSettings,
+    pub inline: InlineSettings,
+    /// Where the index is kept: on disk under `index.path`, or in RAM.
+    pub index: IndexSettings,
 }
 
 impl Config {
@@ -155,8 +187,16 @@ impl Config {
             search: raw.search,
             telegram: raw.telegram,
             help: raw.help,
+            metrics: raw.metrics,
+            access: raw.access,
+            webhook: ops::webhook(raw.webhook, &origin)?,
+            feedback: raw.feedback,
+            inline: raw.inline,
+            index: raw.index,
         };
         config.check(&origin)?;
+        ops::check(&config.metrics, &config.access, &origin)?;
+        beyond::check(&config.feedback, &config.inline, &origin)?;
         Ok(config)
     }
 

@@ -93,3 +93,16 @@ pub fn about(passages: usize, articles: usize) -> String {
         env!("CARGO_PKG_VERSION")
     )
 }
+
+/// The one reply a chat outside `[access] allowed_chats` gets.
+pub const NOT_ALLOWED: &str = "抱歉，这个机器人目前只为指定的聊天提供服务。";
+
+/// The admin's /reload succeeded.
+pub fn reloaded(articles: usize, paragraphs: usize) -> String {
+    format!("已重新加载语料：{articles} 篇报道，{paragraphs} 个段落。")
+}
+
+/// The admin's /reload failed; the old corpus stays in use.
+pub fn reload_failed(error: &str) -> String {
+    format!("重新加载失败：{error}\n仍在使用原来的语料。")
+}

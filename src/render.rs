@@ -2,6 +2,7 @@
 //! JSON for scripts, HTML for Telegram. All three say the same thing.
 
 pub mod html;
+pub mod passages;
 
 use serde::Serialize;
 

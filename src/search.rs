@@ -12,6 +12,7 @@
 //! the question's weight, the corpus does not answer it.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
@@ -294,13 +295,25 @@ impl Engine {
         &self.settings
     }
 
-    pub fn passage(&self, n: usize) -> Option<&Passage> {
-        self.index.passages.get(n)
+    /// Builds the engine over an index already built or opened (on disk: see
+    /// [`crate::index::disk`]).
+    pub fn with_index(index: SearchIndex, settings: SearchSettings) -> Engine {
+        Engine { index, settings }
+    }
+
+    pub fn passage(&self, n: usize) -> Option<Arc<Passage>> {
+        self.index.passage(n)
     }
 
     /// Answers one question. Never panics on any input; the worst case is
     /// `Outcome::Empty` or `Outcome::NotFound`.
     pub fn ask(&self, question: &str) -> Answer {
+        self.ask_with(question, self.settings.max_passages)
+    }
+
+    /// [`Engine::ask`] returning up to `max_passages` passages instead of the
+    /// configured number (inline mode and "more sources" list more).
+    pub fn ask_with(&self, question: &str, max_passages: usize) -> Answer {
         let tidy_question = tidy(question);
         let analysed: String = strip_tags(&tidy_question)
             .chars()
@@ -350,18 +363,22 @@ impl Engine {
         answer.outcome = Outcome::Answered;
         let mut chosen: Vec<Hit> = Vec::new();
         for ranked in hits {
-            if chosen.len() >= self.settings.max_passages {
+            if chosen.len() >= max_passages {
                 break;
             }
             if !chosen.is_empty() && ranked.coverage < self.settings.min_extra_coverage {
                 continue;
             }
-            let hit = self.hit(&ranked, &analysis);
-            let passage = &self.index.passages[hit.passage];
-            if chosen
-                .iter()
-                .any(|c| says_the_same(c, &self.index.passages[c.passage], &hit, passage))
-            {
+            let Some(hit) = self.hit(&ranked, &analysis) else {
+                continue;
+            };
+            let Some(passage) = self.passage(hit.passage) else {
+                continue;
+            };
+            if chosen.iter().any(|c| {
+                self.passage(c.passage)
+                    .is_some_and(|pc| says_the_same(c, &pc, &hit, &passage))
+            }) {
                 continue;
             }
             chosen.push(hit);
@@ -472,9 +489,11 @@ impl Engine {
             let Some(doc) = doc_column.first(address.doc_id) else {
                 continue;
             };
-            let passage = &self.index.passages[doc as usize];
+            let Some(passage) = self.passage(doc as usize) else {
+                continue;
+            };
             ranked.push(score_passage(
-                passage,
+                &passage,
                 doc as usize,
                 bm25 / best_bm25,
                 analysis,
@@ -486,10 +505,10 @@ impl Engine {
     }
 
     /// Turns a ranked passage into a quoted hit.
-    fn hit(&self, ranked: &Ranked, analysis: &Analysis) -> Hit {
-        let passage = &self.index.passages[ranked.passage];
-        let quote = quote_of(passage, ranked, analysis, self.settings.quote_chars);
-        Hit {
+    fn hit(&self, ranked: &Ranked, analysis: &Analysis) -> Option<Hit> {
+        let passage = self.passage(ranked.passage)?;
+        let quote = quote_of(&passage, ranked, analysis, self.settings.quote_chars);
+        Some(Hit {
             id: passage.id.clone(),
             title: passage.title.clone(),
             paragraph: passage.paragraph,
@@ -502,7 +521,7 @@ impl Engine {
             score: ranked.score,
             coverage: ranked.coverage,
             citation: passage.citation(),
-        }
+        })
     }
 }
 

@@ -3,37 +3,58 @@
 use std::time::Instant;
 
 use teloxide::prelude::*;
-use teloxide::types::{LinkPreviewOptions, Message, ParseMode, ReplyParameters, UpdateKind};
+use teloxide::types::{
+    InlineKeyboardMarkup, LinkPreviewOptions, Message, ParseMode, ReplyParameters, UpdateKind,
+};
 
 use super::delivery::{self, with_retries, Failure};
+use super::guard::{self, Screened};
 use super::route::{self, Command, Intent};
 use super::BotContext;
 use crate::messages;
 use crate::render::{self, html::Html};
 
-/// Handles one update: messages only, for now.
+/// Handles one update: messages, inline queries and button presses.
 pub async fn handle_update(ctx: &BotContext, update: Update) {
-    if let UpdateKind::Message(msg) = update.kind {
-        handle_message(ctx, &msg).await;
+    match update.kind {
+        UpdateKind::Message(msg) => handle_message(ctx, &msg).await,
+        UpdateKind::InlineQuery(query) => super::inline::handle(ctx, query).await,
+        UpdateKind::CallbackQuery(query) => super::callbacks::handle(ctx, query).await,
+        _ => {}
     }
 }
 
 async fn handle_message(ctx: &BotContext, msg: &Message) {
     let started = Instant::now();
+    if let Some(text) = guard::admin(ctx, msg).await {
+        return send_reply(ctx, msg, plain_html(&text), None).await;
+    }
+    if super::callbacks::take_reason(ctx, msg).await {
+        return;
+    }
     let intent = route::route(msg, &ctx.me, ctx.config.telegram.group_mode);
+    let intent = match guard::screen(ctx, msg, intent) {
+        Screened::Pass(intent) => intent,
+        Screened::Reply(text) => return send_reply(ctx, msg, plain_html(text), None).await,
+        Screened::Drop => return,
+    };
+    let mut keyboard = None;
     let html = match intent {
         Intent::Ignore => return,
         Intent::NonText => plain_html(messages::NON_TEXT),
         Intent::Command(command) => plain_html(&command_text(ctx, command)),
         Intent::Question(question) => {
             if question.chars().count() > ctx.config.telegram.max_question_chars {
+                guard::rejected(ctx, msg, &question);
                 plain_html(messages::TOO_LONG)
             } else {
-                answer_html(ctx, msg, question, started).await
+                let (html, buttons) = answer_html(ctx, msg, question, started).await;
+                keyboard = buttons;
+                html
             }
         }
     };
-    send_reply(ctx, msg, html).await;
+    send_reply(ctx, msg, html, keyboard).await;
 }
 
 /// Searches off the async runtime (a search is CPU work) and renders the reply.
@@ -42,13 +63,18 @@ async fn answer_html(
     msg: &Message,
     question: String,
     started: Instant,
-) -> String {
+) -> (String, Option<InlineKeyboardMarkup>) {
+    // One engine for search and rendering, even if a reload swaps it meanwhile.
     let engine = ctx.engine();
-    let answer = match tokio::task::spawn_blocking(move || engine.ask(&question)).await {
+    let searcher = engine.clone();
+    let passages = super::buttons::ANSWER_PASSAGES;
+    let answer = match tokio::task::spawn_blocking(move || searcher.ask_with(&question, passages))
+        .await
+    {
         Ok(answer) => answer,
         Err(err) => {
             tracing::error!(error = %err, "search task failed");
-            return plain_html(messages::ERROR);
+            return (plain_html(messages::ERROR), None);
         }
     };
     tracing::info!(
@@ -58,13 +84,14 @@ async fn answer_html(
         outcome = ?answer.outcome,
         "question"
     );
-    let engine = ctx.engine();
     let render_ctx = render::Context {
         articles: &engine.index().articles,
         examples: &ctx.config.help.examples,
         bot_username: Some(&ctx.me.username),
     };
-    render::html::reply(&answer, &render_ctx, ctx.config.telegram.extra_sources)
+    let html = render::html::reply(&answer, &render_ctx, ctx.config.telegram.extra_sources);
+    guard::answered(ctx, msg, &answer, started.elapsed());
+    (html, super::extras::after_answer(ctx, &msg.chat, &answer))
 }
 
 pub fn plain_html(text: &str) -> String {
@@ -95,7 +122,12 @@ fn command_text(ctx: &BotContext, command: Command) -> String {
 
 /// Sends `html` as a reply to `msg`, with retries; if Telegram rejects the
 /// markup, sends it again as plain text rather than losing it.
-pub async fn send_reply(ctx: &BotContext, msg: &Message, html: String) {
+pub async fn send_reply(
+    ctx: &BotContext,
+    msg: &Message,
+    html: String,
+    reply_markup: Option<InlineKeyboardMarkup>,
+) {
     let retries = ctx.config.telegram.send_retries;
     let chat = msg.chat.id;
     let reply_to = ReplyParameters::new(msg.id).allow_sending_without_reply();
@@ -107,6 +139,9 @@ pub async fn send_reply(ctx: &BotContext, msg: &Message, html: String) {
         show_above_text: false,
     };
     let log_retry = |failure: Failure| {
+        ctx.ops
+            .metrics
+            .api_failure("sendMessage", delivery::kind(failure), true);
         tracing::warn!(
             chat = chat.0,
             kind = delivery::kind(failure),
@@ -114,18 +149,23 @@ pub async fn send_reply(ctx: &BotContext, msg: &Message, html: String) {
         )
     };
     let send_html = || {
-        ctx.bot
+        let mut request = ctx
+            .bot
             .send_message(chat, html.clone())
             .parse_mode(ParseMode::Html)
             .reply_parameters(reply_to.clone())
-            .link_preview_options(no_preview.clone())
-            .send()
+            .link_preview_options(no_preview.clone());
+        if let Some(markup) = &reply_markup {
+            request = request.reply_markup(markup.clone());
+        }
+        request.send()
     };
     let err = match with_retries(retries, send_html, log_retry).await {
         Ok(_) => return,
         Err(err) => err,
     };
     if delivery::classify(&err) == Failure::BadMarkup {
+        count_lost(ctx, &err);
         tracing::error!(chat = chat.0, error = %err, "reply markup rejected; sending plain text");
         let plain = strip_markup(&html);
         let send_plain = || {
@@ -136,11 +176,20 @@ pub async fn send_reply(ctx: &BotContext, msg: &Message, html: String) {
                 .send()
         };
         if let Err(err) = with_retries(retries, send_plain, log_retry).await {
+            count_lost(ctx, &err);
             tracing::error!(chat = chat.0, error = %err, "reply lost");
         }
     } else {
+        count_lost(ctx, &err);
         tracing::error!(chat = chat.0, error = %err, "reply lost");
     }
+}
+
+/// Counts a send that failed for good (a markup rejection is counted too: it
+/// is followed by the plain-text attempt, counted on its own).
+fn count_lost(ctx: &BotContext, err: &teloxide::RequestError) {
+    let kind = delivery::kind(delivery::classify(err));
+    ctx.ops.metrics.api_failure("sendMessage", kind, false);
 }
 
 /// The visible text of our own markup (tags removed, entities decoded).

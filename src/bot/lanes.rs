@@ -7,7 +7,7 @@
 //! queue first and draining it, and by a replacement worker awaiting its
 //! predecessor before it starts.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,11 +24,48 @@ struct Lane {
     handle: JoinHandle<()>,
 }
 
-/// The lanes and the ids of the updates not yet handled.
+/// Which updates are queued or running, and which finished while an earlier
+/// one was still unfinished (those matter at shutdown: see [`Finished`]).
+#[derive(Default)]
+struct Progress {
+    in_flight: BTreeSet<i32>,
+    done: BTreeSet<i32>,
+}
+
+impl Progress {
+    fn finished(&mut self, id: i32) {
+        self.in_flight.remove(&id);
+        match self.in_flight.first() {
+            // Nothing is pending: a restart would see none of these again.
+            None => self.done.clear(),
+            Some(&oldest) => {
+                if id > oldest {
+                    self.done.insert(id);
+                }
+                self.done.retain(|&d| d > oldest);
+            }
+        }
+    }
+}
+
+/// What shutdown left behind.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// The oldest update not handled: the offset to confirm (it and everything
+    /// after it will be delivered again).
+    pub first_unfinished: Option<i32>,
+    /// Updates after `first_unfinished` that were handled anyway: the next run
+    /// must skip them, or it would answer them twice.
+    pub done_after: Vec<i32>,
+}
+
+/// The lanes and the progress of their updates.
 pub struct Lanes<H> {
     lanes: HashMap<i64, Lane>,
     handler: H,
-    in_flight: Arc<Mutex<BTreeSet<i32>>>,
+    progress: Arc<Mutex<Progress>>,
+    /// Updates a previous run already answered (see [`Finished::done_after`]).
+    skip: HashSet<i32>,
 }
 
 impl<H, Fut> Lanes<H>
@@ -37,11 +74,12 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     pub fn new(handler: H) -> Self {
-        Lanes {
-            lanes: HashMap::new(),
-            handler,
-            in_flight: Arc::default(),
-        }
+        Lanes { lanes: HashMap::new(), handler, progress: Arc::default(), skip: HashSet::new() }
+    }
+
+    /// Updates to drop unanswered because a previous run answered them.
+    pub fn skip(&mut self, ids: HashSet<i32>) {
+        self.skip = ids;
     }
 
     /// Queues `update` on the lane of its chat (or of its sender, for updates
@@ -52,7 +90,12 @@ where
             .map(|c| c.id.0)
             .or_else(|| update.from().map(|u| u.id.0 as i64))
             .unwrap_or(0);
-        lock(&self.in_flight).insert(update.id.0 as i32);
+        let id = update.id.0 as i32;
+        if self.skip.remove(&id) {
+            tracing::info!(update = id, "already answered before the restart; skipped");
+            return;
+        }
+        lock(&self.progress).in_flight.insert(id);
         let update = match self.lanes.get(&key) {
             Some(lane) => match lane.tx.send(update) {
                 Ok(()) => return,
@@ -68,7 +111,7 @@ where
             previous,
             rx,
             self.handler.clone(),
-            self.in_flight.clone(),
+            self.progress.clone(),
         ));
         self.lanes.insert(key, Lane { tx, handle });
     }
@@ -79,9 +122,7 @@ where
     }
 
     /// Stops taking updates and waits up to `grace` for the queued ones.
-    /// Returns the smallest id not handled, if any (the offset to confirm is
-    /// then that id: everything from it on will be redelivered).
-    pub async fn finish(self, grace: Duration) -> Option<i32> {
+    pub async fn finish(self, grace: Duration) -> Finished {
         let handles: Vec<JoinHandle<()>> = self
             .lanes
             .into_values()
@@ -94,8 +135,11 @@ where
         if tokio::time::timeout(grace, all).await.is_err() {
             tracing::warn!("shutdown grace period over with replies still in flight");
         }
-        let first = lock(&self.in_flight).first().copied();
-        first
+        let progress = lock(&self.progress);
+        Finished {
+            first_unfinished: progress.in_flight.first().copied(),
+            done_after: progress.done.iter().copied().collect(),
+        }
     }
 }
 
@@ -113,7 +157,7 @@ async fn worker<H, Fut>(
     previous: Option<JoinHandle<()>>,
     mut rx: mpsc::UnboundedReceiver<Update>,
     handler: H,
-    in_flight: Arc<Mutex<BTreeSet<i32>>>,
+    progress: Arc<Mutex<Progress>>,
 ) where
     H: Fn(Update) -> Fut,
     Fut: Future<Output = ()>,
@@ -124,10 +168,10 @@ async fn worker<H, Fut>(
     let run = |update: Update| {
         let id = update.id.0 as i32;
         let fut = handler(update);
-        let in_flight = in_flight.clone();
+        let progress = progress.clone();
         async move {
             fut.await;
-            lock(&in_flight).remove(&id);
+            lock(&progress).finished(id);
         }
     };
     loop {
@@ -143,5 +187,23 @@ async fn worker<H, Fut>(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_remembers_what_finished_after_an_unfinished_update() {
+        let mut p = Progress::default();
+        p.in_flight.extend([1, 2, 3, 4]);
+        p.finished(2);
+        p.finished(4);
+        assert_eq!(p.done.iter().copied().collect::<Vec<_>>(), [2, 4]);
+        p.finished(1);
+        assert_eq!(p.done.iter().copied().collect::<Vec<_>>(), [4], "2 is now below the oldest pending");
+        p.finished(3);
+        assert!(p.done.is_empty() && p.in_flight.is_empty());
     }
 }

@@ -6,11 +6,19 @@
 //! `Dispatcher`: its polling stream gives up confirming the offset when the
 //! final getUpdates fails, and a restart then answers those updates twice.
 
+mod access;
+pub mod buttons;
+mod callbacks;
 pub mod delivery;
+mod extras;
+mod guard;
+mod handled;
 mod handler;
+mod inline;
 mod lanes;
 mod polling;
 pub mod route;
+mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +32,8 @@ use teloxide::{ApiError, RequestError};
 use tokio::sync::watch;
 
 use crate::config::{Config, Credentials};
+use crate::ops::{self, Ops};
+use crate::reload::{self, Reloader};
 use crate::search::Engine;
 use delivery::with_retries;
 use lanes::Lanes;
@@ -40,6 +50,15 @@ pub enum BotError {
     InvalidToken,
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("setWebhook failed: {0}")]
+    Webhook(String),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(String),
 }
 
 /// Everything a handler needs, shared by all lanes.
@@ -51,6 +70,14 @@ pub struct BotContext {
     pub engine: Arc<ArcSwap<Engine>>,
     pub me: Identity,
     pub config: Config,
+    /// Metrics and /stats counts.
+    pub ops: Arc<Ops>,
+    /// Allowlist, admins and flood control.
+    pub access: access::Access,
+    /// Rebuilds `engine` for the admin's /reload.
+    pub reloader: Arc<Reloader>,
+    /// 👍 / 👎 and the question log (written off the async runtime).
+    pub feedback: crate::feedback::FeedbackStore,
 }
 
 impl BotContext {
@@ -116,18 +143,57 @@ pub async fn serve(
     engine: Arc<Engine>,
     mut stop: Stop,
 ) -> Result<(), BotError> {
+    let ops = Arc::new(Ops::new().map_err(|e| BotError::Metrics(e.to_string()))?);
+    ops.metrics.corpus(&engine);
+    let engine = Arc::new(ArcSwap::new(engine));
+    // Listeners are bound before anything else, so a taken port fails the start.
+    let endpoint = match config.metrics.addr() {
+        Some(addr) => {
+            let listener = ops::server::bind(addr)
+                .await
+                .map_err(|source| BotError::Listen { addr, source })?;
+            tracing::info!(%addr, "serving /healthz and /metrics");
+            Some(ops::server::spawn(
+                listener,
+                ops.clone(),
+                engine.clone(),
+                stop.clone(),
+            ))
+        }
+        None => None,
+    };
+    let webhook_listener = match &config.webhook {
+        Some(settings) => Some(webhook::bind(settings.listen).await?),
+        None => None,
+    };
+    let reloader = Arc::new(Reloader::new(
+        engine.clone(),
+        config.corpus.clone(),
+        config.search.clone(),
+        ops.clone(),
+    )
+    .with_index(config.index.clone()));
+    let _triggers = reload::spawn_triggers(reloader.clone(), stop.clone());
+
     let raw = make_bot(&credentials, config.telegram.poll_timeout_secs)?;
     let Some(me) = get_me(&raw, &mut stop).await? else {
         return Ok(());
     };
     tracing::info!(username = %me.username, "connected to the Bot API");
-    prepare_polling(&raw).await;
+    match &config.webhook {
+        Some(settings) => webhook::register(&raw, settings, &ops).await?,
+        None => prepare_polling(&raw).await,
+    }
     register_commands(&raw).await;
 
     let ctx = Arc::new(BotContext {
         bot: raw.clone().throttle(Limits::default()),
-        engine: Arc::new(ArcSwap::new(engine)),
+        engine,
         me,
+        access: access::Access::new(&config.access),
+        reloader,
+        ops: ops.clone(),
+        feedback: crate::feedback::FeedbackStore::start(&config.feedback),
         config,
     });
     let handler_ctx = ctx.clone();
@@ -135,19 +201,44 @@ pub async fn serve(
         let ctx = handler_ctx.clone();
         async move { handler::handle_update(&ctx, update).await }
     });
+    ops.set_ready();
 
-    let mut stop_polling = stop.clone();
-    let offset = polling::poll(
-        &raw,
-        ctx.config.telegram.poll_timeout_secs,
-        &mut lanes,
-        &mut stop_polling,
-    )
-    .await;
-    let unfinished = lanes.finish(SHUTDOWN_GRACE).await;
-    let confirm = unfinished.map_or(offset, |id| id.min(offset));
-    polling::confirm_offset(&raw, confirm).await;
-    tracing::info!(offset = confirm, "stopped");
+    match (webhook_listener, &ctx.config.webhook) {
+        (Some(listener), Some(settings)) => {
+            tracing::info!(listen = %settings.listen, path = %settings.path, "receiving updates by webhook");
+            let (server, queue) = webhook::spawn(listener, settings, stop.clone());
+            // Returns once the server stopped taking updates and all are on lanes.
+            webhook::run(&mut lanes, queue).await;
+            let _ = server.await;
+            // The webhook stays set: other replicas share it.
+            if let Some(first) = lanes.finish(SHUTDOWN_GRACE).await.first_unfinished {
+                tracing::warn!(update = first, "stopped with replies unfinished");
+            }
+            tracing::info!("stopped");
+        }
+        _ => {
+            let state_file = ctx.config.telegram.state_file.clone();
+            lanes.skip(handled::take(&state_file));
+            let mut stop_polling = stop.clone();
+            let offset = polling::poll(
+                &raw,
+                ctx.config.telegram.poll_timeout_secs,
+                &mut lanes,
+                &mut stop_polling,
+                &ops,
+            )
+            .await;
+            let finished = lanes.finish(SHUTDOWN_GRACE).await;
+            let confirm = finished.first_unfinished.map_or(offset, |id| id.min(offset));
+            handled::save(&state_file, &finished.done_after);
+            polling::confirm_offset(&raw, confirm).await;
+            tracing::info!(offset = confirm, "stopped");
+        }
+    }
+    ctx.feedback.flush(Duration::from_secs(2));
+    if let Some(endpoint) = endpoint {
+        let _ = tokio::time::timeout(Duration::from_secs(5), endpoint).await;
+    }
     Ok(())
 }
 

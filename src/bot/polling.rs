@@ -14,12 +14,22 @@ use super::Stop;
 
 /// The updates we ask Telegram for.
 pub fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![AllowedUpdate::Message]
+    vec![
+        AllowedUpdate::Message,
+        AllowedUpdate::InlineQuery,
+        AllowedUpdate::CallbackQuery,
+    ]
 }
 
 /// Polls until `stop`, queueing every update on `lanes`; returns the offset
 /// after the last update fetched.
-pub async fn poll<H, Fut>(raw: &Bot, timeout: u32, lanes: &mut Lanes<H>, stop: &mut Stop) -> i32
+pub async fn poll<H, Fut>(
+    raw: &Bot,
+    timeout: u32,
+    lanes: &mut Lanes<H>,
+    stop: &mut Stop,
+    ops: &crate::ops::Ops,
+) -> i32
 where
     H: Fn(Update) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -52,7 +62,10 @@ where
             Err(err) => {
                 failures += 1;
                 log_polling_error(&err);
-                let delay: Duration = match delivery::classify(&err) {
+                let failure = delivery::classify(&err);
+                ops.metrics
+                    .api_failure("getUpdates", delivery::kind(failure), true);
+                let delay: Duration = match failure {
                     Failure::RateLimited(wait) => wait,
                     _ => delivery::backoff(failures),
                 };

@@ -101,6 +101,24 @@ impl Corpus {
     }
 }
 
+/// The files [`Corpus::load`] reads for `path`, in the order it reads them
+/// (what an on-disk index's fingerprint covers).
+pub fn source_files(path: &Path) -> Result<Vec<PathBuf>, CorpusError> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| io_error(path, e))? {
+        let file = entry.map_err(|e| io_error(path, e))?.path();
+        if is_article_file(&file) {
+            files.push(file);
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(files)
+}
+
 fn io_error(path: &Path, source: std::io::Error) -> CorpusError {
     CorpusError::Io {
         path: path.to_path_buf(),

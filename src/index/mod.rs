@@ -1,29 +1,52 @@
 //! The searchable form of a corpus: one passage per paragraph or caption, in a
-//! tantivy index held in RAM with three fields (jieba words, CJK bigrams, title
-//! bigrams), plus the passages themselves for quoting.
+//! tantivy index with three fields (jieba words, CJK bigrams, title bigrams),
+//! plus the passages themselves for quoting.
+//!
+//! Two forms: built in RAM from a loaded corpus (the default, right for the
+//! summit's few hundred paragraphs), or kept on disk under `[index] path`
+//! ([`disk`]), where passages are stored in the index and loaded when they
+//! are candidates. Callers reach passages through [`PassageStore`] either way.
 
 pub mod analyzer;
+pub mod disk;
 mod passage;
+mod store;
 pub mod terms;
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
+    Field, IndexRecordOption, NumericOptions, Schema, SchemaBuilder, TextFieldIndexing,
+    TextOptions,
 };
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
+pub use disk::IndexSettings;
 pub use passage::{Passage, PassageKind};
+pub use store::PassageStore;
 
 use crate::corpus::Corpus;
 use analyzer::{BigramTokenizer, JiebaTokenizer, BIGRAM_TOKENIZER, JIEBA_TOKENIZER};
 
-/// Errors from building the index (tantivy's own, which should not happen for
-/// an in-RAM index, but are reported rather than unwrapped).
+/// Errors from building or opening the index (tantivy's own, which should not
+/// happen for an in-RAM index, but are reported rather than unwrapped).
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error("search index: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    #[error("search index {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An on-disk index that cannot be served (it is rebuilt, never used).
+    #[error("search index {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    /// The corpus an on-disk index is built from does not load.
+    #[error("corpus: {0}")]
+    Corpus(#[from] crate::corpus::CorpusError),
 }
 
 /// The fields of the schema; `doc` is the passage's position in [`SearchIndex::passages`].
@@ -40,7 +63,8 @@ pub struct SearchIndex {
     pub index: Index,
     pub reader: IndexReader,
     pub fields: Fields,
-    pub passages: Vec<Passage>,
+    /// The passages, by position (`doc`); in RAM or loaded from the index on demand.
+    pub passages: PassageStore,
     /// Article titles with their dates, for /sources and the help text.
     pub articles: Vec<ArticleInfo>,
     /// When the index was built (health checks report its age).
@@ -48,7 +72,7 @@ pub struct SearchIndex {
 }
 
 /// What an article contributes to listings (not to ranking).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ArticleInfo {
     pub id: String,
     pub title: String,
@@ -56,7 +80,8 @@ pub struct ArticleInfo {
     pub date: Option<String>,
 }
 
-fn schema() -> (Schema, Fields) {
+/// The searched fields; the on-disk schema adds stored fields after them.
+fn schema_builder() -> (SchemaBuilder, Fields) {
     let mut builder = Schema::builder();
     // Term frequencies are enough: we never run phrase queries.
     let text = |tokenizer: &str| {
@@ -72,19 +97,24 @@ fn schema() -> (Schema, Fields) {
         bigrams: builder.add_text_field("bigrams", text(BIGRAM_TOKENIZER)),
         title: builder.add_text_field("title", text(BIGRAM_TOKENIZER)),
     };
-    (builder.build(), fields)
+    (builder, fields)
+}
+
+/// Registers our analyzers on `index` under the names the schema uses.
+fn register_tokenizers(index: &Index) {
+    index.tokenizers().register(JIEBA_TOKENIZER, JiebaTokenizer);
+    index
+        .tokenizers()
+        .register(BIGRAM_TOKENIZER, BigramTokenizer);
 }
 
 impl SearchIndex {
     /// Builds the index of `corpus` in RAM.
     pub fn build(corpus: &Corpus) -> Result<SearchIndex, IndexError> {
         let passages = passage::passages_of(corpus);
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
-        index.tokenizers().register(JIEBA_TOKENIZER, JiebaTokenizer);
-        index
-            .tokenizers()
-            .register(BIGRAM_TOKENIZER, BigramTokenizer);
+        let (builder, fields) = schema_builder();
+        let index = Index::create_in_ram(builder.build());
+        register_tokenizers(&index);
         // One thread: the corpus is small and the other core keeps answering.
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 50_000_000)?;
         for (n, passage) in passages.iter().enumerate() {
@@ -100,23 +130,66 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let articles = corpus
-            .articles
-            .iter()
-            .map(|a| ArticleInfo {
-                id: a.id.clone(),
-                title: a.title.clone(),
-                source: a.source.clone(),
-                date: a.date.clone(),
-            })
-            .collect();
         Ok(SearchIndex {
             index,
             reader,
             fields,
-            passages,
-            articles,
+            passages: PassageStore::InMemory(passages.into_iter().map(Arc::new).collect()),
+            articles: article_infos(corpus),
             built_at: Instant::now(),
         })
     }
+
+    /// The index of the corpus at `corpus`: built in RAM, or opened from (or
+    /// built into) the on-disk index when `settings` names a directory.
+    pub fn load(corpus: &std::path::Path, settings: &IndexSettings) -> Result<SearchIndex, IndexError> {
+        match settings.on_disk() {
+            None => SearchIndex::build(&Corpus::load(corpus)?),
+            Some(root) => Ok(disk::open_or_build(root, corpus)?.index),
+        }
+    }
+
+    /// Passage `n` (the `doc` of its index entry), if there is one.
+    pub fn passage(&self, n: usize) -> Option<Arc<Passage>> {
+        self.passages.get(n)
+    }
+
+    /// The paragraphs just before and after paragraph passage `n` in its
+    /// article (none for captions and records). Passages are numbered in
+    /// article order, so they are near `n`: only captions lie between.
+    pub fn neighbours(&self, n: usize) -> (Option<Arc<Passage>>, Option<Arc<Passage>>) {
+        /// Captions looked past on each side.
+        const REACH: usize = 16;
+        let Some(at) = self.passage(n) else {
+            return (None, None);
+        };
+        if at.kind != PassageKind::Paragraph {
+            return (None, None);
+        }
+        let find = |candidates: &mut dyn Iterator<Item = usize>, paragraph: usize| {
+            candidates
+                .filter_map(|m| self.passage(m))
+                .take_while(|p| p.article_id == at.article_id)
+                .find(|p| p.kind == PassageKind::Paragraph && p.paragraph == paragraph)
+        };
+        let before = match at.paragraph.checked_sub(1).filter(|&p| p > 0) {
+            Some(p) => find(&mut (n.saturating_sub(REACH)..n).rev(), p),
+            None => None,
+        };
+        let after = find(&mut (n + 1..n + 1 + REACH), at.paragraph + 1);
+        (before, after)
+    }
+}
+
+fn article_infos(corpus: &Corpus) -> Vec<ArticleInfo> {
+    corpus
+        .articles
+        .iter()
+        .map(|a| ArticleInfo {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            source: a.source.clone(),
+            date: a.date.clone(),
+        })
+        .collect()
 }

@@ -126,13 +126,19 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// Every paragraph and caption of `corpus`, numbered as cited.
+/// Every paragraph and caption of `corpus`, numbered as cited, with the data
+/// answering needs (sentences, folded text, term map) computed.
 pub fn passages_of(corpus: &Corpus) -> Vec<Passage> {
-    let mut out = Vec::new();
-    for article in &corpus.articles {
+    bare_passages(corpus).map(Passage::derived).collect()
+}
+
+/// Every paragraph and caption of `corpus`, numbered as cited, without the
+/// derived data (what the on-disk index stores).
+pub fn bare_passages(corpus: &Corpus) -> impl Iterator<Item = Passage> + '_ {
+    corpus.articles.iter().flat_map(move |article| {
         let mut paragraph = 0;
         let mut caption = 0;
-        for block in &article.blocks {
+        article.blocks.iter().map(move |block| {
             let (kind, number, id) = if corpus.records {
                 (PassageKind::Record, 1, article.id.clone())
             } else if block.kind == BlockKind::Caption {
@@ -150,30 +156,81 @@ pub fn passages_of(corpus: &Corpus) -> Vec<Passage> {
                     format!("{}#{paragraph}", article.id),
                 )
             };
-            let sentences = sentences(&block.text);
-            let folded = fold(&block.text);
-            let folded_sentences: Vec<Range<usize>> = sentences
-                .iter()
-                .map(|r| map_range(&block.text, &folded, r))
-                .collect();
-            let terms = TermMap::build(&folded, &folded_sentences);
-            out.push(Passage {
+            Passage::bare(
                 id,
-                article_id: article.id.clone(),
-                title: article.title.clone(),
-                paragraph: number,
+                article.id.clone(),
+                article.title.clone(),
+                number,
                 kind,
-                source: article.source.clone(),
-                date: article.date.clone(),
-                folded,
-                sentences,
-                folded_sentences,
-                terms,
-                text: block.text.clone(),
-            });
+                article.source.clone(),
+                article.date.clone(),
+                block.text.clone(),
+            )
+        })
+    })
+}
+
+impl Passage {
+    /// A passage without its derived data; [`Passage::derived`] completes it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bare(
+        id: String,
+        article_id: String,
+        title: String,
+        paragraph: usize,
+        kind: PassageKind,
+        source: String,
+        date: Option<String>,
+        text: String,
+    ) -> Passage {
+        Passage {
+            id,
+            article_id,
+            title,
+            paragraph,
+            kind,
+            source,
+            date,
+            text,
+            folded: String::new(),
+            sentences: Vec::new(),
+            folded_sentences: Vec::new(),
+            terms: TermMap::default(),
         }
     }
-    out
+
+    /// The passage with its sentences, folded text and term map computed from `text`.
+    pub fn derived(mut self) -> Passage {
+        self.sentences = sentences(&self.text);
+        self.folded = fold(&self.text);
+        self.folded_sentences = self
+            .sentences
+            .iter()
+            .map(|r| map_range(&self.text, &self.folded, r))
+            .collect();
+        self.terms = TermMap::build(&self.folded, &self.folded_sentences);
+        self
+    }
+}
+
+impl PassageKind {
+    /// The number the on-disk index stores for this kind.
+    pub fn code(self) -> u64 {
+        match self {
+            PassageKind::Paragraph => 0,
+            PassageKind::Caption => 1,
+            PassageKind::Record => 2,
+        }
+    }
+
+    pub fn from_code(code: u64) -> Option<PassageKind> {
+        match code {
+            0 => Some(PassageKind::Paragraph),
+            1 => Some(PassageKind::Caption),
+            2 => Some(PassageKind::Record),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

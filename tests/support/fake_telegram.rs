@@ -1972,9 +1972,17 @@ impl HttpRequest {
                 params.insert(key, Value::String(value));
             }
         } else if content_type.starts_with("multipart/") {
-            return Err(ApiError::bad_request(
-                "multipart/form-data is not supported by the fake server",
-            ));
+            // teloxide sends setWebhook (and file uploads) as multipart; text
+            // fields are read like a form, file parts are not supported.
+            let original = self.header("content-type").unwrap_or_default();
+            let fields = parse_multipart(original, &self.body).ok_or_else(|| {
+                ApiError::bad_request(
+                    "multipart/form-data with file parts is not supported by the fake server",
+                )
+            })?;
+            for (key, value) in fields {
+                params.insert(key, Value::String(value));
+            }
         } else if content_type.starts_with("application/json") || self.body.first() == Some(&b'{') {
             match serde_json::from_slice::<Value>(&self.body) {
                 Ok(Value::Object(body)) => params.extend(body),
@@ -2221,6 +2229,39 @@ fn reason_phrase(status: u16) -> &'static str {
 }
 
 /// Splits `a=1&b=x%20y` into decoded pairs (`+` means space).
+/// The text fields of a `multipart/form-data` body; `None` when it is malformed
+/// or carries a file (a part with a `filename`).
+fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<(String, String)>> {
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))?
+        .trim_matches('"');
+    let body = String::from_utf8_lossy(body);
+    let delimiter = format!("--{boundary}");
+    let mut fields = Vec::new();
+    for part in body.split(delimiter.as_str()).skip(1) {
+        if part.starts_with("--") {
+            break;
+        }
+        let part = part.strip_prefix("\r\n").unwrap_or(part);
+        let (head, value) = part.split_once("\r\n\r\n")?;
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
+        if disposition.contains("filename=") {
+            return None;
+        }
+        let name = disposition.split(';').find_map(|p| {
+            p.trim()
+                .strip_prefix("name=")
+                .map(|n| n.trim_matches('"').to_string())
+        })?;
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        fields.push((name, value.to_string()));
+    }
+    Some(fields)
+}
+
 fn parse_urlencoded(input: &str) -> Vec<(String, String)> {
     input
         .split('&')

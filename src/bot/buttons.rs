@@ -1,0 +1,286 @@
+//! The buttons under an answer and what their `callback_data` says.
+//!
+//! Telegram gives a button at most 64 bytes of data and hands it back verbatim
+//! on a press, possibly days and several restarts later, and anyone can send a
+//! forged press. So the data is self-contained — it names the passages by
+//! their index in the engine — and carries a fingerprint of the corpus: after
+//! a corpus reload the indices may point elsewhere, and the fingerprint turns
+//! that into a polite "please ask again" instead of a wrong quote.
+//!
+//! Format: `1<action>:<fingerprint>:<body>`, indices in base 36, e.g.
+//! `1m:3fa9c1:b.1k.2` (more sources: passages 11, 56, 2) or
+//! `1d:3fa9c1:9c0e77a1:3.b` (👎 on the answer to question hash 9c0e77a1 that
+//! showed passages 3 and 11).
+
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use crate::search::{Answer, Engine};
+use crate::stable_hash::Fnv;
+
+/// Telegram's limit on `callback_data`.
+pub const MAX_DATA_BYTES: usize = 64;
+/// Sources listed per "更多来源" message.
+pub const MORE_PAGE: usize = 3;
+/// Passages asked of the engine for a chat answer: what the reply shows plus
+/// what "更多来源" can list later.
+pub const ANSWER_PASSAGES: usize = 10;
+/// Version tag: bump when the format changes, so old buttons read as stale.
+const VERSION: char = '1';
+
+/// What a press asks for, decoded and checked against the current engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Show these passages (the next page of sources).
+    More(Vec<usize>),
+    /// Show the paragraphs around this passage.
+    Context(usize),
+    /// 👍 (`up = true`) or 👎 on an answer.
+    Vote {
+        up: bool,
+        /// [`question_hash`] of the question answered.
+        question: String,
+        /// The passages the answer showed, best first.
+        passages: Vec<usize>,
+    },
+}
+
+/// Why a press cannot be acted on; each has its own notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DataError {
+    /// Made for another corpus (reloaded since) or an older format.
+    #[error("callback data from another corpus or version")]
+    Stale,
+    /// Not data we make: garbage, tampering, or a passage that does not exist.
+    #[error("callback data not made by this bot")]
+    Forged,
+}
+
+/// A short fingerprint of the engine's passages (ids and lengths, in order):
+/// equal fingerprints mean equal passage indices, in practice.
+pub fn fingerprint(engine: &Engine) -> String {
+    let mut hash = Fnv::new();
+    for p in &engine.index().passages {
+        hash.write(p.id.as_bytes());
+        hash.write(&(p.text.len() as u64).to_le_bytes());
+    }
+    format!("{:06x}", hash.finish() & 0xff_ffff)
+}
+
+/// An 8-hex-digit hash of a question, linking a vote to the question log
+/// without putting the question itself (up to 500 chars) in the button.
+pub fn question_hash(question: &str) -> String {
+    let mut hash = Fnv::new();
+    hash.write(question.trim().as_bytes());
+    format!("{:08x}", hash.finish() & 0xffff_ffff)
+}
+
+/// Encodes `action` for `fingerprint`. Lists are cut (from the end) until the
+/// data fits Telegram's 64 bytes.
+pub fn encode(action: &Action, fingerprint: &str) -> String {
+    let (tag, mut body): (char, Vec<String>) = match action {
+        Action::More(list) => ('m', vec![list_body(list)]),
+        Action::Context(n) => ('c', vec![base36(*n)]),
+        Action::Vote {
+            up,
+            question,
+            passages,
+        } => (
+            if *up { 'u' } else { 'd' },
+            vec![question.clone(), list_body(passages)],
+        ),
+    };
+    let head = format!("{VERSION}{tag}:{fingerprint}:");
+    loop {
+        let data = format!("{head}{}", body.join(":"));
+        if data.len() <= MAX_DATA_BYTES {
+            return data;
+        }
+        // Drop the last index of the list (always the last field).
+        let last = body.last_mut().expect("body has a field");
+        match last.rfind('.') {
+            Some(at) => last.truncate(at),
+            None => {
+                last.clear();
+            }
+        }
+    }
+}
+
+/// Decodes a press for the engine with `passages` passages and `fingerprint`.
+pub fn decode(data: &str, fingerprint: &str, passages: usize) -> Result<Action, DataError> {
+    let mut fields = data.split(':');
+    let head = fields.next().ok_or(DataError::Forged)?;
+    let mut chars = head.chars();
+    let (Some(version), Some(tag), None) = (chars.next(), chars.next(), chars.next()) else {
+        return Err(DataError::Forged);
+    };
+    if !version.is_ascii_digit() || !"mcud".contains(tag) {
+        return Err(DataError::Forged);
+    }
+    if version != VERSION {
+        return Err(DataError::Stale);
+    }
+    let print = fields.next().ok_or(DataError::Forged)?;
+    if print.len() != 6 || !print.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(DataError::Forged);
+    }
+    if print != fingerprint {
+        return Err(DataError::Stale);
+    }
+    let index = |s: &str| -> Result<usize, DataError> {
+        let n = usize::from_str_radix(s, 36).map_err(|_| DataError::Forged)?;
+        if s.len() > 4 || n >= passages {
+            return Err(DataError::Forged);
+        }
+        Ok(n)
+    };
+    let list = |s: &str| -> Result<Vec<usize>, DataError> {
+        let list = s.split('.').map(index).collect::<Result<Vec<_>, _>>()?;
+        if list.is_empty() {
+            return Err(DataError::Forged);
+        }
+        Ok(list)
+    };
+    let action = match tag {
+        'm' => Action::More(list(fields.next().ok_or(DataError::Forged)?)?),
+        'c' => Action::Context(index(fields.next().ok_or(DataError::Forged)?)?),
+        _ => {
+            let question = fields.next().ok_or(DataError::Forged)?;
+            if question.len() != 8 || !question.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(DataError::Forged);
+            }
+            Action::Vote {
+                up: tag == 'u',
+                question: question.to_string(),
+                passages: list(fields.next().ok_or(DataError::Forged)?)?,
+            }
+        }
+    };
+    if fields.next().is_some() {
+        return Err(DataError::Forged);
+    }
+    Ok(action)
+}
+
+/// The keyboard under a chat answer that quoted `answer.passages[..shown]`:
+/// 更多来源 (when more passages are left), 上下文, 👍, 👎. `None` when the
+/// answer quotes nothing (help, not found): there is nothing to expand or rate.
+pub fn answer_keyboard(
+    answer: &Answer,
+    shown: usize,
+    fingerprint: &str,
+) -> Option<InlineKeyboardMarkup> {
+    let best = answer.passages.first()?;
+    if !answer.answered() {
+        return None;
+    }
+    let indices: Vec<usize> = answer.passages.iter().map(|h| h.passage).collect();
+    let shown = shown.clamp(1, indices.len());
+    let mut first_row = Vec::new();
+    if shown < indices.len() {
+        first_row.push(more_button(&indices[shown..], fingerprint));
+    }
+    first_row.push(InlineKeyboardButton::callback(
+        "上下文",
+        encode(&Action::Context(best.passage), fingerprint),
+    ));
+    let vote = |up: bool| Action::Vote {
+        up,
+        question: question_hash(&answer.question),
+        passages: indices[..shown].to_vec(),
+    };
+    let second_row = vec![
+        InlineKeyboardButton::callback("👍", encode(&vote(true), fingerprint)),
+        InlineKeyboardButton::callback("👎", encode(&vote(false), fingerprint)),
+    ];
+    Some(InlineKeyboardMarkup::new(vec![first_row, second_row]))
+}
+
+/// "更多来源" for the passages in `rest` (a page of them is shown per press).
+pub fn more_button(rest: &[usize], fingerprint: &str) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(
+        "更多来源",
+        encode(&Action::More(rest.to_vec()), fingerprint),
+    )
+}
+
+fn list_body(list: &[usize]) -> String {
+    list.iter()
+        .map(|&n| base36(n))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn base36(mut n: usize) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[n % 36]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FP: &str = "00ab12";
+
+    #[test]
+    fn round_trips_every_action() {
+        let actions = [
+            Action::More(vec![0, 35, 36, 1295, 5000]),
+            Action::Context(77),
+            Action::Vote {
+                up: false,
+                question: question_hash("乌镇峰会在哪里举行？"),
+                passages: vec![3, 11],
+            },
+        ];
+        for action in actions {
+            let data = encode(&action, FP);
+            assert!(data.len() <= MAX_DATA_BYTES, "{data}");
+            assert_eq!(decode(&data, FP, 10_000), Ok(action), "{data}");
+        }
+    }
+
+    #[test]
+    fn long_lists_are_cut_to_64_bytes() {
+        let list: Vec<usize> = (40_000..40_030).collect();
+        let data = encode(&Action::More(list.clone()), FP);
+        assert!(data.len() <= MAX_DATA_BYTES, "{data}");
+        let Ok(Action::More(decoded)) = decode(&data, FP, 50_000) else {
+            panic!("{data}");
+        };
+        assert!(!decoded.is_empty());
+        assert_eq!(decoded, list[..decoded.len()]);
+    }
+
+    #[test]
+    fn stale_and_forged_data_are_told_apart() {
+        let data = encode(&Action::Context(5), FP);
+        assert_eq!(decode(&data, "ffffff", 100), Err(DataError::Stale));
+        assert_eq!(decode("2c:00ab12:5", FP, 100), Err(DataError::Stale));
+        for forged in [
+            "",
+            "hello",
+            "1x:00ab12:5",
+            "1c:00ab12:zzzzzzzz",
+            "1c:00ab12:5:6",
+            "1c:00ab12:",
+            "1m:00ab12:1..2",
+            "1u:00ab12:xyz:1",
+            "1c:00ab12:-1",
+            "1c:00ab12:2s",
+            "1c:short:5",
+            "１c:00ab12:5",
+        ] {
+            assert_eq!(decode(forged, FP, 100), Err(DataError::Forged), "{forged}");
+        }
+    }
+}

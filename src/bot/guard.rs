@@ -1,0 +1,163 @@
+//! What happens to a message before and after the answer: admin commands,
+//! the allowlist, flood control, and counting outcomes for metrics and /stats.
+//! The handler calls these hooks; the decisions live in [`super::access`].
+
+use std::time::{Duration, Instant};
+
+use teloxide::types::Message;
+
+use super::access::{Admission, Flood};
+use super::route::{Identity, Intent};
+use super::BotContext;
+use crate::messages;
+use crate::ops::{ChatType, Verdict};
+use crate::search::Answer;
+
+/// Unanswered questions listed by /stats.
+const STATS_TOP: usize = 10;
+
+/// The outcome of screening a routed message.
+#[derive(Debug)]
+pub enum Screened {
+    /// Go on with this intent.
+    Pass(Intent),
+    /// Reply with this plain text instead.
+    Reply(&'static str),
+    /// Say nothing.
+    Drop,
+}
+
+/// An admin-only command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdminCommand {
+    Reload,
+    Stats,
+}
+
+pub fn chat_type(msg: &Message) -> ChatType {
+    if msg.chat.is_private() {
+        ChatType::Private
+    } else {
+        ChatType::Group
+    }
+}
+
+/// Handles `/reload` and `/stats` from an admin and returns the reply text.
+/// From anyone else they are `None`: the router then treats them as unknown.
+///
+/// Dependency requirements: `ctx.access` (admin ids), `ctx.reloader`, `ctx.ops`.
+pub async fn admin(ctx: &BotContext, msg: &Message) -> Option<String> {
+    let user = msg.from.as_ref().filter(|u| !u.is_bot)?;
+    let command = admin_command(msg.text()?, &ctx.me)?;
+    if !ctx.access.is_admin(user.id.0) {
+        return None;
+    }
+    Some(match command {
+        AdminCommand::Stats => ctx.ops.stats.report(STATS_TOP),
+        AdminCommand::Reload => {
+            let reason = format!("/reload by admin {}", user.id.0);
+            match ctx.reloader.reload(&reason).await {
+                Ok(size) => messages::reloaded(size.articles, size.paragraphs),
+                Err(err) => messages::reload_failed(&err.to_string()),
+            }
+        }
+    })
+}
+
+/// `/reload` or `/stats`, alone or addressed to us (`/stats@our_bot`).
+fn admin_command(text: &str, me: &Identity) -> Option<AdminCommand> {
+    let rest = text.trim().strip_prefix('/')?;
+    let head = rest.split_whitespace().next().unwrap_or("");
+    let (name, addressee) = match head.split_once('@') {
+        Some((name, bot)) => (name, Some(bot)),
+        None => (head, None),
+    };
+    if addressee.is_some_and(|bot| !bot.eq_ignore_ascii_case(&me.username)) {
+        return None;
+    }
+    match name.to_ascii_lowercase().as_str() {
+        "reload" => Some(AdminCommand::Reload),
+        "stats" => Some(AdminCommand::Stats),
+        _ => None,
+    }
+}
+
+/// Applies the allowlist to anything we would answer, and flood control to
+/// questions.
+pub fn screen(ctx: &BotContext, msg: &Message, intent: Intent) -> Screened {
+    if intent == Intent::Ignore {
+        return Screened::Drop;
+    }
+    let question = matches!(intent, Intent::Question(_));
+    let admission = ctx.access.admit(msg.chat.id.0);
+    if admission != Admission::Serve {
+        if let Intent::Question(q) = &intent {
+            rejected(ctx, msg, q);
+        }
+        tracing::info!(chat = msg.chat.id.0, ?admission, "chat not allowed");
+        return match admission {
+            Admission::Refuse => Screened::Reply(messages::NOT_ALLOWED),
+            _ => Screened::Drop,
+        };
+    }
+    let Some(user) = msg.from.as_ref().filter(|_| question) else {
+        return Screened::Pass(intent);
+    };
+    match ctx.access.question(user.id.0, Instant::now()) {
+        Flood::Ask => Screened::Pass(intent),
+        verdict => {
+            if let Intent::Question(q) = &intent {
+                rejected(ctx, msg, q);
+            }
+            tracing::info!(
+                chat = msg.chat.id.0,
+                user = user.id.0,
+                ?verdict,
+                "flood control"
+            );
+            if verdict == Flood::SlowDown {
+                Screened::Reply(messages::BUSY)
+            } else {
+                Screened::Drop
+            }
+        }
+    }
+}
+
+/// Counts a question that was not searched.
+pub fn rejected(ctx: &BotContext, msg: &Message, question: &str) {
+    ctx.ops
+        .question(Verdict::Rejected, chat_type(msg), question);
+}
+
+/// Counts a searched question and its latency.
+pub fn answered(ctx: &BotContext, msg: &Message, answer: &Answer, elapsed: Duration) {
+    ctx.ops.question(
+        Verdict::of(answer.outcome),
+        chat_type(msg),
+        &answer.question,
+    );
+    ctx.ops.metrics.latency(elapsed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide::types::UserId;
+
+    #[test]
+    fn admin_commands_are_recognised() {
+        let me = Identity {
+            id: UserId(1),
+            username: "summit_bot".to_string(),
+        };
+        assert_eq!(admin_command("/reload", &me), Some(AdminCommand::Reload));
+        assert_eq!(
+            admin_command("/stats@Summit_Bot", &me),
+            Some(AdminCommand::Stats)
+        );
+        assert_eq!(admin_command("/stats@other_bot", &me), None);
+        assert_eq!(admin_command("/reloaded", &me), None);
+        assert_eq!(admin_command("reload", &me), None);
+    }
+}
