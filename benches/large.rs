@@ -27,14 +27,29 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// Peak resident memory of this process so far, in MiB (VmHWM).
-fn peak_rss_mib() -> f64 {
+/// A memory figure of this process from /proc/self/status, in MiB.
+fn status_mib(key: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Peak resident memory of this process so far, in MiB (VmHWM).
+fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// Resident memory now: anonymous (heap) and file-backed (mmap'd index, binary).
+fn rss_now() -> String {
+    format!(
+        "RSS now {:.0} MiB = {:.0} anonymous + {:.0} file-backed",
+        status_mib("VmRSS:"),
+        status_mib("RssAnon:"),
+        status_mib("RssFile:")
+    )
 }
 
 /// Writes `target` JSONL records: the source corpora's records over and over,
@@ -64,9 +79,22 @@ fn make_corpus(out: &Path, sources: &[PathBuf], target: usize) -> std::io::Resul
     w.flush()
 }
 
-/// The child: builds the index and reports its own peak memory.
+/// The child: makes the corpus, builds the index and reports its own peak memory.
 fn build_child(spec: &str) {
     let (root, corpus) = spec.split_once('\t').expect("root\tcorpus");
+    let target: usize = std::env::var("SUMMIT_LARGE_PARAGRAPHS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let sources = [
+        repo("../shared/eval/drcd/corpus.jsonl"),
+        repo("../shared/eval/cmrc2018/corpus.jsonl"),
+    ];
+    make_corpus(Path::new(corpus), &sources, target).expect("synthetic corpus");
+    println!(
+        "corpus: {target} paragraphs, {:.1} MiB of JSONL",
+        std::fs::metadata(corpus).map_or(0, |m| m.len()) as f64 / (1024.0 * 1024.0)
+    );
     let started = Instant::now();
     let opened = disk::open_or_build(Path::new(root), Path::new(corpus)).expect("index builds");
     println!(
@@ -96,24 +124,17 @@ fn main() {
         eprintln!("skipping the large bench: ../shared/eval corpora not found");
         return;
     }
-    let target: usize = std::env::var("SUMMIT_LARGE_PARAGRAPHS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
     let work = std::env::temp_dir().join(format!("summit-large-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("temp dir");
     let corpus = work.join("corpus.jsonl");
     let root = work.join("index");
-    make_corpus(&corpus, &sources, target).expect("synthetic corpus");
-    println!(
-        "corpus: {target} paragraphs, {:.1} MiB of JSONL",
-        std::fs::metadata(&corpus).map_or(0, |m| m.len()) as f64 / (1024.0 * 1024.0)
-    );
-
-    // Build in a child process (its memory is not the server's).
+    // Make the corpus and build in a child process (its memory is not the server's).
     let started = Instant::now();
     let status = Command::new(std::env::current_exe().expect("own path"))
-        .env(BUILD_ENV, format!("{}\t{}", root.display(), corpus.display()))
+        .env(
+            BUILD_ENV,
+            format!("{}\t{}", root.display(), corpus.display()),
+        )
         .status()
         .expect("build child runs");
     assert!(status.success(), "build failed");
@@ -150,6 +171,11 @@ fn main() {
         "jieba dictionary load (once per process, any corpus): {:.0} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
+    println!(
+        "after reopen and jieba: peak {:.0} MiB; {}",
+        peak_rss_mib(),
+        rss_now()
+    );
     let engine = Engine::with_index(index, SearchSettings::default());
 
     let mut questions: Vec<String> = Vec::new();
@@ -182,13 +208,12 @@ fn main() {
         times.last().unwrap().as_secs_f64() * 1e3,
     );
     println!(
-        "peak RSS of the serving process (reopen + all questions): {:.0} MiB",
-        peak_rss_mib()
+        "peak RSS of the serving process (reopen + all questions): {:.0} MiB; {}",
+        peak_rss_mib(),
+        rss_now()
     );
 
-    let mut c = Criterion::default()
-        .configure_from_args()
-        .sample_size(50);
+    let mut c = Criterion::default().configure_from_args().sample_size(50);
     let mut next = 0;
     c.bench_function("query/large-100k", |b| {
         b.iter(|| {

@@ -79,6 +79,9 @@ pub struct TelegramSettings {
     /// Where a stopping bot records the updates it answered beyond the offset it
     /// could confirm, so the next start skips them instead of answering twice.
     pub state_file: PathBuf,
+    /// How long SIGTERM waits for replies in flight before it gives up on them
+    /// (they are then delivered again to the next start, not lost).
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for TelegramSettings {
@@ -90,6 +93,7 @@ impl Default for TelegramSettings {
             group_mode: GroupMode::Mention,
             send_retries: 8,
             state_file: PathBuf::from("data/summit-bot.state"),
+            shutdown_grace_secs: 20,
         }
     }
 }
@@ -234,6 +238,9 @@ impl Config {
         }
         if t.send_retries > 20 {
             return Err(bad("telegram.send_retries", "from 0 to 20"));
+        }
+        if t.shutdown_grace_secs > 3600 {
+            return Err(bad("telegram.shutdown_grace_secs", "from 0 to 3600"));
         }
         Ok(())
     }

@@ -50,9 +50,11 @@ pub fn index(root: &Path, corpus: &Path) -> Result<Summary, IndexError> {
     let started = Instant::now();
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} paragraphs ({per_sec}, {eta} left)")
-            .expect("template is valid")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} paragraphs ({per_sec}, {eta} left)",
+        )
+        .expect("template is valid")
+        .progress_chars("=> "),
     );
     let opened = disk::open_or_build_with(root, corpus, &mut |done, total| {
         bar.set_length(total as u64);

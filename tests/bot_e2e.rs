@@ -331,3 +331,44 @@ async fn sigterm_finishes_replies_in_flight_and_restart_repeats_nothing() {
     assert_eq!(replied.len(), 6, "each question answered exactly once");
     drop(bot);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_after_grace_period_answers_the_rest_exactly_once() {
+    let api = api().await;
+    let state = std::env::temp_dir().join(format!("summit-e2e-{}.state", std::process::id()));
+    let _ = std::fs::remove_file(&state);
+    let env = [
+        ("SUMMIT_TELEGRAM_SHUTDOWN_GRACE_SECS", "1"),
+        ("SUMMIT_TELEGRAM_STATE_FILE", state.to_str().unwrap()),
+    ];
+    let bot = Bot::start(&api, &env);
+    // The first reply hangs past the grace period; the others go out at once,
+    // so updates after the unfinished one are answered before the stop.
+    let mut faults = vec![Fault::Delay(Duration::from_secs(4))];
+    faults.extend((0..5).map(|_| Fault::Delay(Duration::from_millis(1))));
+    api.fail_next("sendMessage", faults);
+    api.wait_for_calls("getUpdates", 1, WAIT).await;
+    let first = api.private_text(USER, USER, "蓝皮书是哪个机构编写的？");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut last = first;
+    for chat in 1..5 {
+        last = api.private_text(USER + chat, USER + chat, "曹振南是谁？");
+    }
+    api.wait_for_messages(4, WAIT).await;
+    let (status, log) = bot.terminate();
+    assert!(status.success(), "{log}");
+    assert!(api.confirmed_offset() <= first, "the unfinished update stays unconfirmed:\n{log}");
+    let bot = Bot::start(&api, &env);
+    let sent = api.wait_for_messages(5, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent_now = api.sent_messages();
+    let mut replied: Vec<_> = sent_now.iter().map(|m| m.reply_to).collect();
+    replied.sort();
+    let n = replied.len();
+    replied.dedup();
+    assert_eq!(replied.len(), n, "no question answered twice: {sent_now:#?}");
+    assert!(sent.len() >= 5 && replied.len() == 5, "every question answered: {sent_now:#?}");
+    assert!(api.confirmed_offset() <= last + 1);
+    let (status, log) = bot.terminate();
+    assert!(status.success(), "{log}");
+}

@@ -14,8 +14,7 @@ use summit_bot::search::{Engine, SearchSettings};
 /// A fresh scratch directory holding a copy of the summit corpus (`corpus/`)
 /// and room for indexes (`index/`).
 fn scratch(name: &str) -> (PathBuf, PathBuf) {
-    let dir =
-        std::env::temp_dir().join(format!("summit-disk-index-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("summit-disk-index-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let corpus = dir.join("corpus");
     std::fs::create_dir_all(&corpus).unwrap();
@@ -193,14 +192,14 @@ fn on_disk_answers_equal_in_ram_answers() {
         assert_eq!(d, r, "question {q}");
     }
     // Listings and passage access agree too.
-    assert_eq!(
-        engine.index().articles.len(),
-        in_ram.index().articles.len()
-    );
+    assert_eq!(engine.index().articles.len(), in_ram.index().articles.len());
     assert_eq!(engine.index().passages.len(), in_ram.index().passages.len());
     for n in 0..in_ram.index().passages.len() {
         let (d, r) = (engine.passage(n).unwrap(), in_ram.passage(n).unwrap());
-        assert_eq!((&d.id, &d.text, d.citation()), (&r.id, &r.text, r.citation()));
+        assert_eq!(
+            (&d.id, &d.text, d.citation()),
+            (&r.id, &r.text, r.citation())
+        );
         assert_eq!(
             engine.index().neighbours(n).0.map(|p| p.id.clone()),
             in_ram.index().neighbours(n).0.map(|p| p.id.clone())

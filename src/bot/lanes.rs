@@ -77,6 +77,11 @@ where
         Lanes { lanes: HashMap::new(), handler, progress: Arc::default(), skip: HashSet::new() }
     }
 
+    /// The oldest update queued or running, if any.
+    pub fn oldest_pending(&self) -> Option<i32> {
+        lock(&self.progress).in_flight.first().copied()
+    }
+
     /// Updates to drop unanswered because a previous run answered them.
     pub fn skip(&mut self, ids: HashSet<i32>) {
         self.skip = ids;

@@ -39,9 +39,6 @@ use delivery::with_retries;
 use lanes::Lanes;
 use route::Identity;
 
-/// How long shutdown waits for replies in flight before it gives up on them
-/// (they are then redelivered to the next run, not lost).
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// Why the service could not run.
 #[derive(Debug, thiserror::Error)]
@@ -211,7 +208,7 @@ pub async fn serve(
             webhook::run(&mut lanes, queue).await;
             let _ = server.await;
             // The webhook stays set: other replicas share it.
-            if let Some(first) = lanes.finish(SHUTDOWN_GRACE).await.first_unfinished {
+            if let Some(first) = lanes.finish(Duration::from_secs(ctx.config.telegram.shutdown_grace_secs)).await.first_unfinished {
                 tracing::warn!(update = first, "stopped with replies unfinished");
             }
             tracing::info!("stopped");
@@ -228,7 +225,7 @@ pub async fn serve(
                 &ops,
             )
             .await;
-            let finished = lanes.finish(SHUTDOWN_GRACE).await;
+            let finished = lanes.finish(Duration::from_secs(ctx.config.telegram.shutdown_grace_secs)).await;
             let confirm = finished.first_unfinished.map_or(offset, |id| id.min(offset));
             handled::save(&state_file, &finished.done_after);
             polling::confirm_offset(&raw, confirm).await;

@@ -21,8 +21,16 @@ pub fn allowed_updates() -> Vec<AllowedUpdate> {
     ]
 }
 
+/// Pause before asking again when a poll brought nothing new.
+const REPOLL_DELAY: Duration = Duration::from_millis(200);
+
 /// Polls until `stop`, queueing every update on `lanes`; returns the offset
 /// after the last update fetched.
+///
+/// Telegram forgets every update below the offset of a getUpdates call, so
+/// asking past an update that is still being answered would lose it if the
+/// process died. We ask from the oldest unfinished update instead, and skip
+/// the updates that come back a second time while they are in flight.
 pub async fn poll<H, Fut>(
     raw: &Bot,
     timeout: u32,
@@ -40,9 +48,10 @@ where
         if *stop.borrow() {
             break;
         }
+        let from = lanes.oldest_pending().map_or(offset, |oldest| oldest.min(offset));
         let request = raw
             .get_updates()
-            .offset(offset)
+            .offset(from)
             .timeout(timeout)
             .allowed_updates(allowed_updates());
         let result = tokio::select! {
@@ -53,11 +62,24 @@ where
         match result {
             Ok(updates) => {
                 failures = 0;
+                let mut fresh = false;
                 for update in updates {
-                    offset = update.id.as_offset();
-                    lanes.dispatch(update);
+                    // Below `offset` = fetched before, still in flight or just done.
+                    if update.id.as_offset() > offset {
+                        offset = update.id.as_offset();
+                        fresh = true;
+                        lanes.dispatch(update);
+                    }
                 }
                 lanes.prune();
+                if !fresh && lanes.oldest_pending().is_some() {
+                    // Only updates in flight came back (Telegram answers at once
+                    // while any is unconfirmed): give them time to finish.
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        _ = tokio::time::sleep(REPOLL_DELAY) => {}
+                    }
+                }
             }
             Err(err) => {
                 failures += 1;

@@ -95,7 +95,10 @@ pub fn fingerprint(corpus: &Path) -> Result<String, IndexError> {
             path: file.clone(),
             source,
         };
-        let name = file.file_name().map(|n| n.as_encoded_bytes()).unwrap_or(b"");
+        let name = file
+            .file_name()
+            .map(|n| n.as_encoded_bytes())
+            .unwrap_or(b"");
         let mut reader = File::open(&file).map_err(io)?;
         let size = reader.metadata().map_err(io)?.len();
         hash.update(&(name.len() as u64).to_le_bytes());
