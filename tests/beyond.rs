@@ -6,49 +6,24 @@ mod common;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use support::bot_process::{BotProcess, TOKEN};
 use support::fake_telegram::{FakeTelegram, SentMessage};
 
-const TOKEN: &str = "424242:SECRETsecret_Token-xyz";
 const WAIT: Duration = Duration::from_secs(15);
 const USER: i64 = 2001;
 const QUESTION: &str = "乌镇峰会在哪里举行？";
 
-/// A running `summit-bot serve`, killed when dropped.
-struct Bot {
-    child: Child,
-}
 
-impl Bot {
-    fn start(api: &FakeTelegram, db: &Path, extra_env: &[(&str, &str)]) -> Bot {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_summit-bot"));
-        cmd.current_dir(common::repo(""))
-            .arg("serve")
-            .env("TELOXIDE_TOKEN", TOKEN)
-            .env("TELOXIDE_API_URL", api.url())
-            .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "2")
-            .env("SUMMIT_FEEDBACK_DB_PATH", db)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (name, value) in extra_env {
-            cmd.env(name, value);
-        }
-        Bot {
-            child: cmd.spawn().expect("summit-bot starts"),
-        }
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The bot with its feedback log at `db`.
+fn start_bot(api: &FakeTelegram, db: &Path, extra_env: &[(&str, &str)]) -> BotProcess {
+    let db = db.to_string_lossy().into_owned();
+    let mut env = vec![("SUMMIT_FEEDBACK_DB_PATH", db.as_str())];
+    env.extend_from_slice(extra_env);
+    BotProcess::start(api, &env)
 }
 
 async fn api() -> FakeTelegram {
@@ -107,7 +82,7 @@ fn results(call: &Value) -> Vec<Value> {
 async fn inline_queries_list_quotes_page_by_page() {
     let api = api().await;
     let dir = temp_dir("inline");
-    let _bot = Bot::start(
+    let _bot = start_bot(
         &api,
         &dir.join("log.db"),
         &[
@@ -167,7 +142,7 @@ async fn inline_queries_list_quotes_page_by_page() {
 async fn more_sources_and_context_buttons_and_forged_data() {
     let api = api().await;
     let dir = temp_dir("buttons");
-    let _bot = Bot::start(&api, &dir.join("log.db"), &[]);
+    let _bot = start_bot(&api, &dir.join("log.db"), &[]);
     api.private_text(USER, USER, QUESTION);
     let answer = nth_message(&api, 1).await;
     let more = button(&answer, "更多来源").expect("a 更多来源 button");
@@ -257,7 +232,7 @@ async fn votes_and_questions_are_stored_and_reported() {
     let api = api().await;
     let dir = temp_dir("feedback");
     let db = dir.join("nested").join("log.db");
-    let _bot = Bot::start(&api, &db, &[]);
+    let _bot = start_bot(&api, &db, &[]);
     api.private_text(USER, USER, QUESTION);
     let answer = nth_message(&api, 1).await;
     api.private_text(USER, USER, "今天上海天气怎么样？");
@@ -333,7 +308,7 @@ async fn votes_and_questions_are_stored_and_reported() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unwritable_database_does_not_stop_answers() {
     let api = api().await;
-    let _bot = Bot::start(&api, Path::new("/proc/summit-bot/log.db"), &[]);
+    let _bot = start_bot(&api, Path::new("/proc/summit-bot/log.db"), &[]);
     api.private_text(USER, USER, QUESTION);
     let answer = nth_message(&api, 1).await;
     assert!(

@@ -11,9 +11,18 @@ use summit_bot::eval::read_questions;
 use summit_bot::index::disk::{self, Opened};
 use summit_bot::search::{Engine, SearchSettings};
 
+/// Removes a scratch directory when the test ends (also when it fails).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A fresh scratch directory holding a copy of the summit corpus (`corpus/`)
 /// and room for indexes (`index/`).
-fn scratch(name: &str) -> (PathBuf, PathBuf) {
+fn scratch(name: &str) -> (PathBuf, PathBuf, Scratch) {
     let dir = std::env::temp_dir().join(format!("summit-disk-index-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let corpus = dir.join("corpus");
@@ -24,7 +33,7 @@ fn scratch(name: &str) -> (PathBuf, PathBuf) {
             std::fs::copy(&path, corpus.join(path.file_name().unwrap())).unwrap();
         }
     }
-    (corpus, dir.join("index"))
+    (corpus, dir.join("index"), Scratch(dir))
 }
 
 fn open(root: &Path, corpus: &Path) -> Opened {
@@ -75,7 +84,7 @@ fn answers(engine: &Engine, questions: &[String]) -> Vec<String> {
 
 #[test]
 fn unchanged_corpus_reopens_without_rebuilding() {
-    let (corpus, root) = scratch("reopen");
+    let (corpus, root, _scratch) = scratch("reopen");
     let first = open(&root, &corpus);
     assert!(first.rebuilt, "a new directory is built");
     let built = marker_mtime(&first);
@@ -91,7 +100,7 @@ fn unchanged_corpus_reopens_without_rebuilding() {
 
 #[test]
 fn changed_corpus_rebuilds_and_removes_the_old_index() {
-    let (corpus, root) = scratch("changed");
+    let (corpus, root, _scratch) = scratch("changed");
     let first = open(&root, &corpus);
     let paragraphs = first.index.passages.len();
     let old = first.dir.clone();
@@ -120,7 +129,7 @@ fn changed_corpus_rebuilds_and_removes_the_old_index() {
 /// Damages the index in `dir` one way, then checks it is rebuilt and answers
 /// like the in-RAM engine.
 fn damaged_index_is_rebuilt(name: &str, damage: impl Fn(&Path)) {
-    let (corpus, root) = scratch(name);
+    let (corpus, root, _scratch) = scratch(name);
     let first = open(&root, &corpus);
     let dir = first.dir.clone();
     drop(first);
@@ -181,7 +190,7 @@ fn garbage_meta_is_rebuilt() {
 
 #[test]
 fn on_disk_answers_equal_in_ram_answers() {
-    let (corpus, root) = scratch("equal");
+    let (corpus, root, _scratch) = scratch("equal");
     let opened = open(&root, &corpus);
     let engine = Engine::with_index(opened.index, SearchSettings::default());
     let in_ram = common::summit_engine();
@@ -194,6 +203,11 @@ fn on_disk_answers_equal_in_ram_answers() {
     // Listings and passage access agree too.
     assert_eq!(engine.index().articles.len(), in_ram.index().articles.len());
     assert_eq!(engine.index().passages.len(), in_ram.index().passages.len());
+    assert_eq!(
+        engine.index().layout,
+        in_ram.index().layout,
+        "button data would not carry over"
+    );
     for n in 0..in_ram.index().passages.len() {
         let (d, r) = (engine.passage(n).unwrap(), in_ram.passage(n).unwrap());
         assert_eq!(
@@ -205,4 +219,32 @@ fn on_disk_answers_equal_in_ram_answers() {
             in_ram.index().neighbours(n).0.map(|p| p.id.clone())
         );
     }
+}
+
+#[test]
+fn index_command_builds_then_reuses_and_ask_uses_it() {
+    let (corpus, root, _scratch) = scratch("cli");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_summit-bot"))
+            .args(args)
+            .arg("--corpus")
+            .arg(&corpus)
+            .env("SUMMIT_INDEX_PATH", &root)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let built = run(&["index"]);
+    assert!(built.starts_with("built "), "{built}");
+    for line in ["documents", "paragraphs", "time", "size"] {
+        assert!(built.contains(line), "summary lacks {line}: {built}");
+    }
+    let again = run(&["index"]);
+    assert!(again.starts_with("up to date"), "{again}");
+    let answer = run(&["ask", "--json", "蓝皮书是哪个机构编写的？"]);
+    let in_ram = summit_bot::render::json(&common::summit_engine().ask("蓝皮书是哪个机构编写的？"));
+    assert_eq!(answer.trim(), in_ram.trim());
+    assert_eq!(index_dirs(&root).len(), 1);
 }

@@ -6,78 +6,19 @@
 mod common;
 mod support;
 
-use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::bot_process::{BotProcess as Bot, TOKEN};
 use support::fake_telegram::{FakeTelegram, Fault, SentMessage};
 
-const TOKEN: &str = "424242:SECRETsecret_Token-xyz";
 const WAIT: Duration = Duration::from_secs(15);
 const USER: i64 = 1001;
 const ADMIN: i64 = 4242;
 
-/// A running `summit-bot serve`, killed when dropped.
-struct Bot {
-    child: Child,
-}
-
-impl Bot {
-    fn start(api: &FakeTelegram, extra_env: &[(&str, &str)]) -> Bot {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_summit-bot"));
-        cmd.current_dir(common::repo(""))
-            .arg("serve")
-            .env("TELOXIDE_TOKEN", TOKEN)
-            .env("TELOXIDE_API_URL", api.url())
-            .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "2")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in extra_env {
-            cmd.env(name, value);
-        }
-        Bot {
-            child: cmd.spawn().expect("summit-bot starts"),
-        }
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Sends SIGTERM and waits for the process; returns its status and log.
-    fn terminate(mut self) -> (ExitStatus, String) {
-        self.signal("TERM");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "no exit after SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let mut log = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            let _ = stderr.read_to_string(&mut log);
-        }
-        (status, log)
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn api() -> FakeTelegram {
     FakeTelegram::builder().token(TOKEN).start().await

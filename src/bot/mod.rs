@@ -163,13 +163,15 @@ pub async fn serve(
         Some(settings) => Some(webhook::bind(settings.listen).await?),
         None => None,
     };
-    let reloader = Arc::new(Reloader::new(
-        engine.clone(),
-        config.corpus.clone(),
-        config.search.clone(),
-        ops.clone(),
-    )
-    .with_index(config.index.clone()));
+    let reloader = Arc::new(
+        Reloader::new(
+            engine.clone(),
+            config.corpus.clone(),
+            config.search.clone(),
+            ops.clone(),
+        )
+        .with_index(config.index.clone()),
+    );
     let _triggers = reload::spawn_triggers(reloader.clone(), stop.clone());
 
     let raw = make_bot(&credentials, config.telegram.poll_timeout_secs)?;

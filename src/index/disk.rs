@@ -25,7 +25,7 @@ use tantivy::{DocAddress, Index, ReloadPolicy, TantivyDocument};
 use super::store::{OnDisk, StoredFields};
 use super::{
     article_infos, passage, register_tokenizers, schema_builder, ArticleInfo, Fields, IndexError,
-    PassageStore, SearchIndex,
+    LayoutHash, PassageStore, SearchIndex,
 };
 use crate::corpus::{self, Corpus};
 
@@ -72,6 +72,8 @@ pub struct Marker {
     pub documents: usize,
     /// Passages: paragraphs, captions or records.
     pub paragraphs: usize,
+    /// [`LayoutHash`] of the passages.
+    pub layout: u64,
 }
 
 /// An on-disk index ready to serve, and how it came to be.
@@ -240,7 +242,9 @@ fn build(
     };
     let mut writer =
         index.writer_with_num_threads::<TantivyDocument>(threads, threads * WRITER_BYTES)?;
+    let mut layout = LayoutHash::default();
     for (n, p) in passage::bare_passages(corpus).enumerate() {
+        layout.add(&p);
         let mut doc = TantivyDocument::default();
         doc.add_u64(fields.doc, n as u64);
         doc.add_text(fields.words, &p.text);
@@ -277,6 +281,7 @@ fn build(
         fingerprint: fingerprint.to_string(),
         documents: articles.len(),
         paragraphs: total,
+        layout: layout.finish(),
     };
     // Every tantivy file is synced by tantivy on commit; the marker goes last.
     write_synced(
@@ -392,6 +397,7 @@ pub fn open(dir: &Path, fingerprint: &str) -> Result<(SearchIndex, Marker), Inde
             index,
             reader,
             fields,
+            layout: marker.layout,
             passages,
             articles,
             built_at: Instant::now(),

@@ -18,8 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, SchemaBuilder, TextFieldIndexing,
-    TextOptions,
+    Field, IndexRecordOption, NumericOptions, Schema, SchemaBuilder, TextFieldIndexing, TextOptions,
 };
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
@@ -65,6 +64,9 @@ pub struct SearchIndex {
     pub fields: Fields,
     /// The passages, by position (`doc`); in RAM or loaded from the index on demand.
     pub passages: PassageStore,
+    /// [`layout_hash`] of the passages: equal values mean equal passage
+    /// numbering (button data made for one index is refused by another).
+    pub layout: u64,
     /// Article titles with their dates, for /sources and the help text.
     pub articles: Vec<ArticleInfo>,
     /// When the index was built (health checks report its age).
@@ -130,10 +132,15 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let mut layout = LayoutHash::default();
+        for p in &passages {
+            layout.add(p);
+        }
         Ok(SearchIndex {
             index,
             reader,
             fields,
+            layout: layout.finish(),
             passages: PassageStore::InMemory(passages.into_iter().map(Arc::new).collect()),
             articles: article_infos(corpus),
             built_at: Instant::now(),
@@ -142,7 +149,10 @@ impl SearchIndex {
 
     /// The index of the corpus at `corpus`: built in RAM, or opened from (or
     /// built into) the on-disk index when `settings` names a directory.
-    pub fn load(corpus: &std::path::Path, settings: &IndexSettings) -> Result<SearchIndex, IndexError> {
+    pub fn load(
+        corpus: &std::path::Path,
+        settings: &IndexSettings,
+    ) -> Result<SearchIndex, IndexError> {
         match settings.on_disk() {
             None => SearchIndex::build(&Corpus::load(corpus)?),
             Some(root) => Ok(disk::open_or_build(root, corpus)?.index),
@@ -178,6 +188,22 @@ impl SearchIndex {
         };
         let after = find(&mut (n + 1..n + 1 + REACH), at.paragraph + 1);
         (before, after)
+    }
+}
+
+/// FNV-1a over every passage's id and text length, in order: a cheap identity
+/// of the passage numbering (computed while building, stored on disk).
+#[derive(Default)]
+pub struct LayoutHash(crate::stable_hash::Fnv);
+
+impl LayoutHash {
+    pub fn add(&mut self, p: &Passage) {
+        self.0.write(p.id.as_bytes());
+        self.0.write(&(p.text.len() as u64).to_le_bytes());
+    }
+
+    pub fn finish(&self) -> u64 {
+        self.0.finish()
     }
 }
 

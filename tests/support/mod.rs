@@ -4,3 +4,4 @@
 #![allow(dead_code)]
 
 pub mod fake_telegram;
+pub mod bot_process;
