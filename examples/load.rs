@@ -19,7 +19,6 @@
 //! the bot's log.
 
 #[path = "../tests/support/fake_telegram.rs"]
-#[allow(dead_code)]
 mod fake_telegram;
 
 use std::collections::HashMap;
@@ -44,7 +43,10 @@ fn start_bot(api: &FakeTelegram) -> Child {
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", api.url())
         .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "5")
-        .env("RUST_LOG", std::env::var("LOAD_BOT_RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .env(
+            "RUST_LOG",
+            std::env::var("LOAD_BOT_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .stderr(match std::env::var("LOAD_BOT_LOG") {
             Ok(path) => std::fs::OpenOptions::new()
@@ -60,13 +62,16 @@ fn start_bot(api: &FakeTelegram) -> Child {
 }
 
 fn terminate(mut child: Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let status = child.wait().expect("bot exits");
     assert!(status.success(), "bot exit status {status:?}");
 }
 
 fn questions() -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/summit/questions.dev.jsonl");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/summit/questions.dev.jsonl");
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut out: Vec<String> = text
         .lines()
@@ -74,7 +79,10 @@ fn questions() -> Vec<String> {
         .filter_map(|v| v["question"].as_str().map(str::to_string))
         .collect();
     if out.is_empty() {
-        out = vec!["乌镇峰会在哪里举行？".into(), "蓝皮书是哪个机构编写的？".into()];
+        out = vec![
+            "乌镇峰会在哪里举行？".into(),
+            "蓝皮书是哪个机构编写的？".into(),
+        ];
     }
     out
 }
@@ -98,7 +106,9 @@ fn check(api: &FakeTelegram, pushed: &Pushed) -> (usize, usize, Vec<Duration>) {
     let mut answered: HashMap<i64, usize> = HashMap::new();
     let mut latencies = Vec::new();
     for sent in api.sent_messages() {
-        let Some(reply_to) = sent.reply_to else { continue };
+        let Some(reply_to) = sent.reply_to else {
+            continue;
+        };
         if let Some((_, at)) = by_message.get(&reply_to) {
             *answered.entry(reply_to).or_default() += 1;
             latencies.push(sent.sent_at.saturating_duration_since(*at));
@@ -107,12 +117,18 @@ fn check(api: &FakeTelegram, pushed: &Pushed) -> (usize, usize, Vec<Duration>) {
     let duplicates = answered.values().filter(|&&n| n > 1).count();
     let mut missing: Vec<i64> = pushed
         .keys()
-        .filter(|u| api.message_id_of(**u).is_none_or(|m| !answered.contains_key(&m)))
+        .filter(|u| {
+            api.message_id_of(**u)
+                .is_none_or(|m| !answered.contains_key(&m))
+        })
         .copied()
         .collect();
     missing.sort();
     if !missing.is_empty() {
-        eprintln!("unanswered update ids: {:?}", &missing[..missing.len().min(30)]);
+        eprintln!(
+            "unanswered update ids: {:?}",
+            &missing[..missing.len().min(30)]
+        );
     }
     latencies.sort();
     (answered.len(), duplicates, latencies)
@@ -124,7 +140,11 @@ async fn wait_all(api: &FakeTelegram, n: usize, limit: Duration) {
     while api.sent_messages().len() < n && started.elapsed() < limit {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if reported.elapsed() > Duration::from_secs(15) {
-            eprintln!("… {} of {n} replies after {:.0} s", api.sent_messages().len(), started.elapsed().as_secs_f64());
+            eprintln!(
+                "… {} of {n} replies after {:.0} s",
+                api.sent_messages().len(),
+                started.elapsed().as_secs_f64()
+            );
             reported = Instant::now();
         }
     }
@@ -151,9 +171,17 @@ async fn latency_run(qs: &[String]) {
 }
 
 async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) {
-    let api = FakeTelegram::builder().token(TOKEN).rate_limits(true).start().await;
+    let api = FakeTelegram::builder()
+        .token(TOKEN)
+        .rate_limits(true)
+        .start()
+        .await;
     if faults {
-        api.set_random_faults_with(0.10, 7, vec![Fault::Drop, Fault::Status(502), Fault::RetryAfter(1)]);
+        api.set_random_faults_with(
+            0.10,
+            7,
+            vec![Fault::Drop, Fault::Status(502), Fault::RetryAfter(1)],
+        );
     }
     let mut bot = start_bot(&api);
     let started = Instant::now();
@@ -190,7 +218,10 @@ async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let total = args.first().copied().unwrap_or(1000);
     let chats = args.get(1).copied().unwrap_or(200);
     let qs = questions();

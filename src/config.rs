@@ -383,7 +383,8 @@ fn parse_api_url(raw: &str) -> Result<url::Url, ConfigError> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    /// Environment pairs as `Config::load` takes them.
+    pub(crate) fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -17,7 +17,6 @@ const WAIT: Duration = Duration::from_secs(15);
 const USER: i64 = 2001;
 const QUESTION: &str = "乌镇峰会在哪里举行？";
 
-
 /// The bot with its feedback log at `db`.
 fn start_bot(api: &FakeTelegram, db: &Path, extra_env: &[(&str, &str)]) -> BotProcess {
     let db = db.to_string_lossy().into_owned();
@@ -334,7 +333,12 @@ async fn an_unwritable_database_does_not_stop_answers() {
     api.group_command(group, USER, &format!("/ask {QUESTION}"));
     let answer = nth_message(&api, 4).await;
     assert!(answer.reply_markup.is_some());
-    api.callback_query(USER, group, answer.message_id, &button(&answer, "👎").unwrap());
+    api.callback_query(
+        USER,
+        group,
+        answer.message_id,
+        &button(&answer, "👎").unwrap(),
+    );
     let prompt = nth_message(&api, 5).await;
     assert!(
         prompt.plain_text.starts_with(&format!("User{USER}，")),
@@ -345,6 +349,10 @@ async fn an_unwritable_database_does_not_stop_answers() {
     assert_eq!(markup["selective"], true, "{markup:#}");
     api.group_reply_to_bot(group, USER, "答非所问", prompt.message_id);
     let thanks = nth_message(&api, 6).await;
-    assert!(thanks.plain_text.contains("已记录"), "{}", thanks.plain_text);
+    assert!(
+        thanks.plain_text.contains("已记录"),
+        "{}",
+        thanks.plain_text
+    );
     assert!(api.rejected().is_empty(), "{:?}", api.rejected());
 }

@@ -13,7 +13,6 @@ use support::fake_telegram::{FakeTelegram, Fault, SentMessage};
 const WAIT: Duration = Duration::from_secs(20);
 const USER: i64 = 1001;
 
-
 async fn api() -> FakeTelegram {
     FakeTelegram::builder().token(TOKEN).start().await
 }
@@ -300,7 +299,10 @@ async fn restart_after_grace_period_answers_the_rest_exactly_once() {
     api.wait_for_messages(4, WAIT).await;
     let (status, log) = bot.terminate();
     assert!(status.success(), "{log}");
-    assert!(api.confirmed_offset() <= first, "the unfinished update stays unconfirmed:\n{log}");
+    assert!(
+        api.confirmed_offset() <= first,
+        "the unfinished update stays unconfirmed:\n{log}"
+    );
     let bot = Bot::start(&api, &env);
     let sent = api.wait_for_messages(5, WAIT).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -309,8 +311,15 @@ async fn restart_after_grace_period_answers_the_rest_exactly_once() {
     replied.sort();
     let n = replied.len();
     replied.dedup();
-    assert_eq!(replied.len(), n, "no question answered twice: {sent_now:#?}");
-    assert!(sent.len() >= 5 && replied.len() == 5, "every question answered: {sent_now:#?}");
+    assert_eq!(
+        replied.len(),
+        n,
+        "no question answered twice: {sent_now:#?}"
+    );
+    assert!(
+        sent.len() >= 5 && replied.len() == 5,
+        "every question answered: {sent_now:#?}"
+    );
     assert!(api.confirmed_offset() <= last + 1);
     let (status, log) = bot.terminate();
     assert!(status.success(), "{log}");

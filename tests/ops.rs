@@ -19,7 +19,6 @@ const WAIT: Duration = Duration::from_secs(15);
 const USER: i64 = 1001;
 const ADMIN: i64 = 4242;
 
-
 async fn api() -> FakeTelegram {
     FakeTelegram::builder().token(TOKEN).start().await
 }

@@ -36,7 +36,12 @@ fn messy_text(max: usize) -> impl Strategy<Value = String> {
 /// A hit whose quote is a slice of its text and whose ranges are arbitrary
 /// (the renderer must not trust them).
 fn hit() -> impl Strategy<Value = Hit> {
-    (messy_text(400), messy_text(30), any::<u16>(), proptest::collection::vec((0usize..2000, 0usize..60), 0..40))
+    (
+        messy_text(400),
+        messy_text(30),
+        any::<u16>(),
+        proptest::collection::vec((0usize..2000, 0usize..60), 0..40),
+    )
         .prop_map(|(text, title, cut, ranges)| {
             let mut end = (cut as usize).min(text.len());
             while !text.is_char_boundary(end) {

@@ -168,8 +168,7 @@ async fn ask_reason(ctx: &BotContext, answer: &Message, voter: &User) -> Option<
         )
     };
     let send = || {
-        let mut force =
-            ForceReply::new().input_field_placeholder(Some("原因（可选）".to_string()));
+        let mut force = ForceReply::new().input_field_placeholder(Some("原因（可选）".to_string()));
         if !private {
             force = force.selective();
         }

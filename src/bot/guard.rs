@@ -53,7 +53,7 @@ pub async fn admin(ctx: &BotContext, msg: &Message) -> Option<String> {
         return None;
     }
     Some(match command {
-        AdminCommand::Stats => ctx.ops.stats.report(STATS_TOP),
+        AdminCommand::Stats => stats_text(ctx).await,
         AdminCommand::Reload => {
             let reason = format!("/reload by admin {}", user.id.0);
             match ctx.reloader.reload(&reason).await {
@@ -62,6 +62,24 @@ pub async fn admin(ctx: &BotContext, msg: &Message) -> Option<String> {
             }
         }
     })
+}
+
+/// /stats: the counts since start, then the feedback log's report of the
+/// last 7 days (what `summit-bot report` prints), read off the async runtime.
+async fn stats_text(ctx: &BotContext) -> String {
+    let mut text = ctx.ops.stats.report(STATS_TOP);
+    let db = ctx.config.feedback.db_path.clone();
+    let week = Some(7 * 86_400);
+    match tokio::task::spawn_blocking(move || crate::report::report(&db, week)).await {
+        Ok(Ok(report)) => {
+            text.push_str("\n\n");
+            text.push_str(&report);
+        }
+        Ok(Err(err)) => tracing::warn!(%err, "/stats: no feedback report"),
+        Err(err) => tracing::warn!(%err, "/stats: report task failed"),
+    }
+    // One Telegram message holds 4096 characters; the report's tail is the least important.
+    crate::render::shorten(&text, 3500)
 }
 
 /// `/reload` or `/stats`, alone or addressed to us (`/stats@our_bot`).

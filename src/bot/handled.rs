@@ -9,13 +9,21 @@ use std::path::Path;
 
 /// Reads and removes the file; missing or unreadable means nothing to skip.
 pub fn take(path: &Path) -> HashSet<i32> {
-    let Ok(text) = std::fs::read_to_string(path) else { return HashSet::new() };
-    let ids: HashSet<i32> = serde_json::from_str::<Vec<i32>>(&text).unwrap_or_default().into_iter().collect();
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return HashSet::new();
+    };
+    let ids: HashSet<i32> = serde_json::from_str::<Vec<i32>>(&text)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     if let Err(err) = std::fs::remove_file(path) {
         tracing::warn!(path = %path.display(), %err, "cannot remove the handled-updates file");
     }
     if !ids.is_empty() {
-        tracing::info!(count = ids.len(), "updates answered before the last stop will be skipped");
+        tracing::info!(
+            count = ids.len(),
+            "updates answered before the last stop will be skipped"
+        );
     }
     ids
 }
@@ -35,8 +43,12 @@ pub fn save(path: &Path, ids: &[i32]) {
         std::fs::rename(&tmp, path)
     };
     match write() {
-        Ok(()) => tracing::warn!(count = ids.len(), path = %path.display(), "noted updates answered past the confirmed offset"),
-        Err(err) => tracing::error!(path = %path.display(), %err, "cannot note answered updates; they may be answered again"),
+        Ok(()) => {
+            tracing::warn!(count = ids.len(), path = %path.display(), "noted updates answered past the confirmed offset")
+        }
+        Err(err) => {
+            tracing::error!(path = %path.display(), %err, "cannot note answered updates; they may be answered again")
+        }
     }
 }
 
@@ -46,7 +58,8 @@ mod tests {
 
     #[test]
     fn round_trip_and_removal() {
-        let path = std::env::temp_dir().join(format!("summit-handled-{}.state", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("summit-handled-{}.state", std::process::id()));
         save(&path, &[8, 9]);
         assert_eq!(take(&path), HashSet::from([8, 9]));
         assert!(!path.exists());

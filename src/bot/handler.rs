@@ -68,15 +68,14 @@ async fn answer_html(
     let engine = ctx.engine();
     let searcher = engine.clone();
     let passages = super::buttons::ANSWER_PASSAGES;
-    let answer = match tokio::task::spawn_blocking(move || searcher.ask_with(&question, passages))
-        .await
-    {
-        Ok(answer) => answer,
-        Err(err) => {
-            tracing::error!(error = %err, "search task failed");
-            return (plain_html(messages::ERROR), None);
-        }
-    };
+    let answer =
+        match tokio::task::spawn_blocking(move || searcher.ask_with(&question, passages)).await {
+            Ok(answer) => answer,
+            Err(err) => {
+                tracing::error!(error = %err, "search task failed");
+                return (plain_html(messages::ERROR), None);
+            }
+        };
     tracing::info!(
         chat = msg.chat.id.0,
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,

@@ -74,7 +74,12 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     pub fn new(handler: H) -> Self {
-        Lanes { lanes: HashMap::new(), handler, progress: Arc::default(), skip: HashSet::new() }
+        Lanes {
+            lanes: HashMap::new(),
+            handler,
+            progress: Arc::default(),
+            skip: HashSet::new(),
+        }
     }
 
     /// The oldest update queued or running, if any.
@@ -207,7 +212,11 @@ mod tests {
         p.finished(4);
         assert_eq!(p.done.iter().copied().collect::<Vec<_>>(), [2, 4]);
         p.finished(1);
-        assert_eq!(p.done.iter().copied().collect::<Vec<_>>(), [4], "2 is now below the oldest pending");
+        assert_eq!(
+            p.done.iter().copied().collect::<Vec<_>>(),
+            [4],
+            "2 is now below the oldest pending"
+        );
         p.finished(3);
         assert!(p.done.is_empty() && p.in_flight.is_empty());
     }

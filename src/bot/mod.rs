@@ -39,7 +39,6 @@ use delivery::with_retries;
 use lanes::Lanes;
 use route::Identity;
 
-
 /// Why the service could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
@@ -210,7 +209,11 @@ pub async fn serve(
             webhook::run(&mut lanes, queue).await;
             let _ = server.await;
             // The webhook stays set: other replicas share it.
-            if let Some(first) = lanes.finish(Duration::from_secs(ctx.config.telegram.shutdown_grace_secs)).await.first_unfinished {
+            if let Some(first) = lanes
+                .finish(Duration::from_secs(ctx.config.telegram.shutdown_grace_secs))
+                .await
+                .first_unfinished
+            {
                 tracing::warn!(update = first, "stopped with replies unfinished");
             }
             tracing::info!("stopped");
@@ -227,8 +230,12 @@ pub async fn serve(
                 &ops,
             )
             .await;
-            let finished = lanes.finish(Duration::from_secs(ctx.config.telegram.shutdown_grace_secs)).await;
-            let confirm = finished.first_unfinished.map_or(offset, |id| id.min(offset));
+            let finished = lanes
+                .finish(Duration::from_secs(ctx.config.telegram.shutdown_grace_secs))
+                .await;
+            let confirm = finished
+                .first_unfinished
+                .map_or(offset, |id| id.min(offset));
             handled::save(&state_file, &finished.done_after);
             polling::confirm_offset(&raw, confirm).await;
             tracing::info!(offset = confirm, "stopped");

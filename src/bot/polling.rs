@@ -48,7 +48,9 @@ where
         if *stop.borrow() {
             break;
         }
-        let from = lanes.oldest_pending().map_or(offset, |oldest| oldest.min(offset));
+        let from = lanes
+            .oldest_pending()
+            .map_or(offset, |oldest| oldest.min(offset));
         let request = raw
             .get_updates()
             .offset(from)

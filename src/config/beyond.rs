@@ -69,14 +69,8 @@ pub fn check(
 
 #[cfg(test)]
 mod tests {
+    use crate::config::tests::env;
     use crate::config::Config;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn defaults_and_env_overrides() {

@@ -102,7 +102,9 @@ impl Html {
 /// The Telegram reply to an answer.
 pub fn reply(answer: &Answer, ctx: &Context, extra_sources: usize) -> String {
     match answer.outcome {
-        Outcome::Answered if !answer.passages.is_empty() => answered(&answer.passages, extra_sources),
+        Outcome::Answered if !answer.passages.is_empty() => {
+            answered(&answer.passages, extra_sources)
+        }
         _ => {
             let mut html = Html::new();
             html.text(&super::plain(answer, ctx));
@@ -117,7 +119,8 @@ pub fn reply(answer: &Answer, ctx: &Context, extra_sources: usize) -> String {
 /// shorter paragraph, then fewer extra sources, then shorter pieces) until it
 /// fits Telegram's limits.
 fn answered(hits: &[Hit], extra: usize) -> String {
-    const BUDGETS: [(usize, usize); 5] = [(1200, 400), (600, 400), (300, 300), (150, 200), (80, 100)];
+    const BUDGETS: [(usize, usize); 5] =
+        [(1200, 400), (600, 400), (300, 300), (150, 200), (80, 100)];
     let mut last = String::new();
     for (paragraph_chars, piece_chars) in BUDGETS {
         for extra in [extra, 0] {
@@ -132,7 +135,9 @@ fn answered(hits: &[Hit], extra: usize) -> String {
 }
 
 fn build_answer(hits: &[Hit], extra: usize, paragraph_chars: usize, piece_chars: usize) -> Html {
-    let Some((best, rest)) = hits.split_first() else { return Html::new() };
+    let Some((best, rest)) = hits.split_first() else {
+        return Html::new();
+    };
     let mut html = Html::new();
     html.tagged("b", messages::ANSWER_PREFIX);
     let (sentence, highlights) = best.answer_sentence();
@@ -143,7 +148,10 @@ fn build_answer(hits: &[Hit], extra: usize, paragraph_chars: usize, piece_chars:
     }
     html.text("\n");
     if super::quotes_part_only(best) {
-        html.tagged("blockquote expandable", &shorten(&best.text, paragraph_chars));
+        html.tagged(
+            "blockquote expandable",
+            &shorten(&best.text, paragraph_chars),
+        );
     }
     html.text(&format!("—— {}", shorten(&best.citation, piece_chars)));
     if !rest.is_empty() && extra > 0 {

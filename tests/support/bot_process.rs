@@ -2,8 +2,8 @@
 //! Bot API server: what the end-to-end tests drive.
 
 use std::io::Read;
-use std::sync::{Arc, Mutex};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::fake_telegram::FakeTelegram;
@@ -45,7 +45,9 @@ impl BotProcess {
                     if n == 0 {
                         break;
                     }
-                    log.lock().unwrap().push_str(&String::from_utf8_lossy(&chunk[..n]));
+                    log.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&chunk[..n]));
                 }
             });
         }
@@ -69,7 +71,10 @@ impl BotProcess {
             if let Some(status) = self.child.try_wait().unwrap() {
                 break status;
             }
-            assert!(Instant::now() < deadline, "the bot did not exit after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "the bot did not exit after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
         // Let the reader thread take the last bytes of the closed pipe.

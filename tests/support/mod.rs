@@ -3,5 +3,5 @@
 //! Each test binary uses a different subset of these helpers, so unused items are expected.
 #![allow(dead_code)]
 
-pub mod fake_telegram;
 pub mod bot_process;
+pub mod fake_telegram;
