@@ -62,6 +62,12 @@ impl Access {
     }
 
     /// Whether `chat` is served. A chat gets [`Admission::Refuse`] once.
+    /// Whether `chat` (a user id for inline queries) is served at all, without
+    /// counting a refusal: for updates that have no chat to answer in.
+    pub fn allows(&self, chat: i64) -> bool {
+        self.allowed.is_empty() || self.allowed.contains(&chat)
+    }
+
     pub fn admit(&self, chat: i64) -> Admission {
         if self.allowed.is_empty() || self.allowed.contains(&chat) {
             return Admission::Serve;

@@ -18,10 +18,24 @@ use crate::render::{self, html::Html};
 pub async fn handle_update(ctx: &BotContext, update: Update) {
     match update.kind {
         UpdateKind::Message(msg) => handle_message(ctx, &msg).await,
-        UpdateKind::InlineQuery(query) => super::inline::handle(ctx, query).await,
-        UpdateKind::CallbackQuery(query) => super::callbacks::handle(ctx, query).await,
+        // The allowlist holds for inline queries (by user) and button presses
+        // (by chat) too; they get silence rather than a refusal.
+        UpdateKind::InlineQuery(query) if ctx.access.allows(query.from.id.0 as i64) => {
+            super::inline::handle(ctx, query).await
+        }
+        UpdateKind::CallbackQuery(query) if ctx.access.allows(callback_chat(&query)) => {
+            super::callbacks::handle(ctx, query).await
+        }
         _ => {}
     }
+}
+
+/// The chat a button press came from (its user, if the message is gone).
+fn callback_chat(query: &teloxide::types::CallbackQuery) -> i64 {
+    query
+        .message
+        .as_ref()
+        .map_or(query.from.id.0 as i64, |m| m.chat().id.0)
 }
 
 async fn handle_message(ctx: &BotContext, msg: &Message) {

@@ -200,6 +200,15 @@ pub async fn serve(
         async move { handler::handle_update(&ctx, update).await }
     });
     ops.set_ready();
+    let (draining_ops, mut draining_stop) = (ops.clone(), stop.clone());
+    tokio::spawn(async move {
+        while !*draining_stop.borrow() {
+            if draining_stop.changed().await.is_err() {
+                return;
+            }
+        }
+        draining_ops.set_draining();
+    });
 
     match (webhook_listener, &ctx.config.webhook) {
         (Some(listener), Some(settings)) => {

@@ -31,6 +31,12 @@ impl Ops {
         self.ready.store(true, Ordering::Release);
     }
 
+    /// Shutting down: /healthz answers 503 again so a load balancer stops
+    /// sending updates while the replies in flight finish.
+    pub fn set_draining(&self) {
+        self.ready.store(false, Ordering::Release);
+    }
+
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
     }
