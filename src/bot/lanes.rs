@@ -7,7 +7,7 @@
 //! queue first and draining it, and by a replacement worker awaiting its
 //! predecessor before it starts.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,14 +28,16 @@ struct Lane {
 /// one was still unfinished (those matter at shutdown: see [`Finished`]).
 #[derive(Default)]
 struct Progress {
-    in_flight: BTreeSet<i32>,
+    /// Kept whole: if shutdown ends before they are answered, they are saved
+    /// for the next start (Telegram may already have forgotten them).
+    in_flight: BTreeMap<i32, Update>,
     done: BTreeSet<i32>,
 }
 
 impl Progress {
     fn finished(&mut self, id: i32) {
         self.in_flight.remove(&id);
-        match self.in_flight.first() {
+        match self.in_flight.first_key_value().map(|(id, _)| id) {
             // Nothing is pending: a restart would see none of these again.
             None => self.done.clear(),
             Some(&oldest) => {
@@ -57,6 +59,8 @@ pub struct Finished {
     /// Updates after `first_unfinished` that were handled anyway: the next run
     /// must skip them, or it would answer them twice.
     pub done_after: Vec<i32>,
+    /// The updates not handled, for the next run to handle first.
+    pub unfinished: Vec<Update>,
 }
 
 /// The lanes and the progress of their updates.
@@ -84,28 +88,39 @@ where
 
     /// The oldest update queued or running, if any.
     pub fn oldest_pending(&self) -> Option<i32> {
-        lock(&self.progress).in_flight.first().copied()
+        lock(&self.progress).in_flight.keys().next().copied()
     }
 
-    /// Updates to drop unanswered because a previous run answered them.
-    pub fn skip(&mut self, ids: HashSet<i32>) {
-        self.skip = ids;
+    /// Resumes where a previous run stopped: drops the updates it answered,
+    /// and queues the ones it left unanswered (dropping their redelivery).
+    pub fn resume(&mut self, answered: HashSet<i32>, unanswered: Vec<Update>) {
+        self.skip = answered;
+        self.skip.extend(unanswered.iter().map(|u| u.id.0 as i32));
+        for update in unanswered {
+            self.queue(update);
+        }
     }
 
     /// Queues `update` on the lane of its chat (or of its sender, for updates
     /// without a chat, such as inline queries).
     pub fn dispatch(&mut self, update: Update) {
+        let id = update.id.0 as i32;
+        if self.skip.remove(&id) {
+            tracing::info!(update = id, "taken care of before the restart; skipped");
+            return;
+        }
+        self.queue(update);
+    }
+
+    /// Queues `update` on its lane, whatever came before.
+    fn queue(&mut self, update: Update) {
         let key = update
             .chat()
             .map(|c| c.id.0)
             .or_else(|| update.from().map(|u| u.id.0 as i64))
             .unwrap_or(0);
         let id = update.id.0 as i32;
-        if self.skip.remove(&id) {
-            tracing::info!(update = id, "already answered before the restart; skipped");
-            return;
-        }
-        lock(&self.progress).in_flight.insert(id);
+        lock(&self.progress).in_flight.insert(id, update.clone());
         let update = match self.lanes.get(&key) {
             Some(lane) => match lane.tx.send(update) {
                 Ok(()) => return,
@@ -147,7 +162,8 @@ where
         }
         let progress = lock(&self.progress);
         Finished {
-            first_unfinished: progress.in_flight.first().copied(),
+            first_unfinished: progress.in_flight.keys().next().copied(),
+            unfinished: progress.in_flight.values().cloned().collect(),
             done_after: progress.done.iter().copied().collect(),
         }
     }
@@ -204,10 +220,16 @@ async fn worker<H, Fut>(
 mod tests {
     use super::*;
 
+    fn update(id: i32) -> Update {
+        serde_json::from_str(&format!(r#"{{"update_id":{id},"message":{{"message_id":1,"date":0,"chat":{{"id":1,"type":"private","first_name":"a"}},"text":"x"}}}}"#)).unwrap()
+    }
+
     #[test]
     fn progress_remembers_what_finished_after_an_unfinished_update() {
         let mut p = Progress::default();
-        p.in_flight.extend([1, 2, 3, 4]);
+        for id in 1..=4 {
+            p.in_flight.insert(id, update(id));
+        }
         p.finished(2);
         p.finished(4);
         assert_eq!(p.done.iter().copied().collect::<Vec<_>>(), [2, 4]);

@@ -229,7 +229,8 @@ pub async fn serve(
         }
         _ => {
             let state_file = ctx.config.telegram.state_file.clone();
-            lanes.skip(handled::take(&state_file));
+            let (answered, unanswered) = handled::take(&state_file);
+            lanes.resume(answered, unanswered);
             let mut stop_polling = stop.clone();
             let offset = polling::poll(
                 &raw,
@@ -245,7 +246,13 @@ pub async fn serve(
             let confirm = finished
                 .first_unfinished
                 .map_or(offset, |id| id.min(offset));
-            handled::save(&state_file, &finished.done_after);
+            handled::save(
+                &state_file,
+                &handled::Leftovers {
+                    answered: finished.done_after,
+                    unanswered: finished.unfinished,
+                },
+            );
             polling::confirm_offset(&raw, confirm).await;
             tracing::info!(offset = confirm, "stopped");
         }

@@ -21,6 +21,10 @@ pub fn allowed_updates() -> Vec<AllowedUpdate> {
     ]
 }
 
+/// Most updates a poll asks for again while they are in flight (out of the
+/// 100 a getUpdates returns), so that new ones always fit in the answer.
+const MAX_LAG: i32 = 50;
+
 /// Pause before asking again when a poll brought nothing new.
 const REPOLL_DELAY: Duration = Duration::from_millis(200);
 
@@ -29,8 +33,9 @@ const REPOLL_DELAY: Duration = Duration::from_millis(200);
 ///
 /// Telegram forgets every update below the offset of a getUpdates call, so
 /// asking past an update that is still being answered would lose it if the
-/// process died. We ask from the oldest unfinished update instead, and skip
-/// the updates that come back a second time while they are in flight.
+/// process died. We ask from the oldest unfinished update instead (at most
+/// [`MAX_LAG`] back), and skip the updates that come back a second time while
+/// they are in flight.
 pub async fn poll<H, Fut>(
     raw: &Bot,
     timeout: u32,
@@ -48,9 +53,12 @@ where
         if *stop.borrow() {
             break;
         }
-        let from = lanes
-            .oldest_pending()
-            .map_or(offset, |oldest| oldest.min(offset));
+        // Never lag more than MAX_LAG updates behind, or one slow chat (a group
+        // at Telegram's 20 messages a minute) would keep everyone else's new
+        // updates from being fetched.
+        let from = lanes.oldest_pending().map_or(offset, |oldest| {
+            oldest.clamp(offset.saturating_sub(MAX_LAG), offset)
+        });
         let request = raw
             .get_updates()
             .offset(from)
