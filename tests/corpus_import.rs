@@ -34,21 +34,11 @@ fn committed() -> Corpus {
 }
 
 fn paragraphs(article: &Article) -> Vec<&str> {
-    article
-        .blocks
-        .iter()
-        .filter(|b| b.kind == BlockKind::Paragraph)
-        .map(|b| b.text.as_str())
-        .collect()
+    article.texts(BlockKind::Paragraph)
 }
 
 fn captions(article: &Article) -> Vec<&str> {
-    article
-        .blocks
-        .iter()
-        .filter(|b| b.kind == BlockKind::Caption)
-        .map(|b| b.text.as_str())
-        .collect()
+    article.texts(BlockKind::Caption)
 }
 
 /// Every block of every imported article.

@@ -741,12 +741,7 @@ mod tests {
     use super::*;
 
     fn paragraphs(article: &Article) -> Vec<&str> {
-        article
-            .blocks
-            .iter()
-            .filter(|b| b.kind == BlockKind::Paragraph)
-            .map(|b| b.text.as_str())
-            .collect()
+        article.texts(BlockKind::Paragraph)
     }
 
     #[test]

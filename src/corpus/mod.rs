@@ -26,6 +26,17 @@ pub struct Article {
     pub blocks: Vec<Block>,
 }
 
+impl Article {
+    /// The texts of the article's blocks of one kind, in order.
+    pub fn texts(&self, kind: BlockKind) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter(|b| b.kind == kind)
+            .map(|b| b.text.as_str())
+            .collect()
+    }
+}
+
 /// A unit of text we can quote: a body paragraph or a photo caption.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {

@@ -315,9 +315,8 @@ impl FakeTelegram {
         self.push_with(|_, _, _| update)
     }
 
-    /// A text message from `user_id` in a private chat. `/commands` and `@mentions` in the
-    /// text get `bot_command` / `mention` entities, as Telegram clients produce.
-    pub fn private_text(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
+    /// A text message with the entities a Telegram client would attach to it.
+    fn text_message(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
         self.push_with(|state, _, _| {
             let message = new_message(
                 state,
@@ -328,6 +327,12 @@ impl FakeTelegram {
             );
             json!({ "message": message })
         })
+    }
+
+    /// A text message from `user_id` in a private chat. `/commands` and `@mentions` in the
+    /// text get `bot_command` / `mention` entities, as Telegram clients produce.
+    pub fn private_text(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
+        self.text_message(chat_id, user_id, text)
     }
 
     /// A text message from `user_id` in a group with exactly the given `entities`
@@ -375,30 +380,12 @@ impl FakeTelegram {
     /// A group command such as `/ask@summit_test_bot 问题`, with a `bot_command` entity at
     /// offset 0 spanning the command (lengths in UTF-16 code units, as in the Bot API).
     pub fn group_command(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
-        self.push_with(|state, _, _| {
-            let message = new_message(
-                state,
-                chat_id,
-                user_json(user_id),
-                text,
-                detect_entities(text),
-            );
-            json!({ "message": message })
-        })
+        self.text_message(chat_id, user_id, text)
     }
 
     /// A message such as `@summit_test_bot 问题`, with a `mention` entity for each `@username`.
     pub fn mention(&self, chat_id: i64, user_id: i64, text: &str) -> i64 {
-        self.push_with(|state, _, _| {
-            let message = new_message(
-                state,
-                chat_id,
-                user_json(user_id),
-                text,
-                detect_entities(text),
-            );
-            json!({ "message": message })
-        })
+        self.text_message(chat_id, user_id, text)
     }
 
     /// A message sent by another bot (`from.is_bot = true`), which the bot should ignore.
