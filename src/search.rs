@@ -21,7 +21,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
 use crate::corpus::Corpus;
-use crate::index::analyzer::{bigrams, cut_folded, word_terms_folded};
+use crate::index::analyzer::{bigram_terms_folded, cut_folded, word_terms_folded};
 use crate::index::terms::unit_terms;
 use crate::index::{IndexError, Passage, PassageKind, SearchIndex};
 use crate::text::{char_len, fold, is_han, tidy};
@@ -395,7 +395,7 @@ impl Engine {
                 .into_iter()
                 .filter(|w| !STOP_WORDS.contains(w)),
         );
-        let bigrams = distinct(bigrams(&masked).iter().map(|t| t.text.as_str()));
+        let bigrams = distinct(bigram_terms_folded(&masked).iter().map(String::as_str));
 
         let fields = self.index.fields;
         let docs = searcher.num_docs() as f32;

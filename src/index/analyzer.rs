@@ -6,6 +6,7 @@
 //! tantivy's snippet machinery and our highlighter slice the original text with
 //! them. Positions never decrease.
 
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use jieba_rs::Jieba;
@@ -87,43 +88,59 @@ pub fn word_terms_folded(folded: &str) -> Vec<&str> {
 pub fn bigrams(text: &str) -> Vec<Token> {
     let folded: Vec<char> = fold(text).chars().collect();
     let starts = char_starts(text);
-    let mut tokens = Vec::new();
-    let push = |from: usize, to: usize, tokens: &mut Vec<Token>| {
-        let position = tokens.len();
-        tokens.push(Token {
-            offset_from: starts[from],
-            offset_to: starts[to],
+    bigram_spans(&folded)
+        .into_iter()
+        .enumerate()
+        .map(|(position, span)| Token {
+            offset_from: starts[span.start],
+            offset_to: starts[span.end],
             position,
-            text: folded[from..to].iter().collect(),
+            text: folded[span].iter().collect(),
             position_length: 1,
-        });
-    };
+        })
+        .collect()
+}
+
+/// The terms of [`bigrams`] for already folded text (the question side, which
+/// needs no offsets and should not fold twice).
+pub fn bigram_terms_folded(folded: &str) -> Vec<String> {
+    let chars: Vec<char> = folded.chars().collect();
+    bigram_spans(&chars)
+        .into_iter()
+        .map(|span| chars[span].iter().collect())
+        .collect()
+}
+
+/// Char ranges of the bigram terms of folded `chars`: overlapping bigrams of
+/// every run of ideographs (a lone ideograph stands for itself) and every run
+/// of ASCII letters/digits. The one definition the index, the question and the
+/// per-passage term tables share.
+pub fn bigram_spans(chars: &[char]) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
     let mut i = 0;
-    while i < folded.len() {
-        let c = folded[i];
+    while i < chars.len() {
+        let c = chars[i];
         if is_han(c) {
             let start = i;
-            while i < folded.len() && is_han(folded[i]) {
+            while i < chars.len() && is_han(chars[i]) {
                 i += 1;
             }
             if i - start == 1 {
-                push(start, i, &mut tokens);
+                spans.push(start..i);
             } else {
-                for j in start..i - 1 {
-                    push(j, j + 2, &mut tokens);
-                }
+                spans.extend((start..i - 1).map(|j| j..j + 2));
             }
         } else if c.is_ascii_alphanumeric() {
             let start = i;
-            while i < folded.len() && folded[i].is_ascii_alphanumeric() {
+            while i < chars.len() && chars[i].is_ascii_alphanumeric() {
                 i += 1;
             }
-            push(start, i, &mut tokens);
+            spans.push(start..i);
         } else {
             i += 1;
         }
     }
-    tokens
+    spans
 }
 
 /// A token stream over tokens computed up front (our analyzers need the whole

@@ -12,6 +12,7 @@
 
 use std::ops::Range;
 
+use super::analyzer::bigram_spans;
 use crate::text::is_han;
 
 /// 32-bit FNV-1a: collisions among a passage's few hundred terms are negligible.
@@ -24,61 +25,30 @@ fn hash(term: &str) -> u32 {
     h
 }
 
-/// Calls `emit` with every term of folded `text` and its byte offset.
+/// Calls `emit` with every term of folded `text` and its byte offset: the
+/// terms of [`bigram_spans`] plus every single ideograph (so that a one-char
+/// question word is found inside a run as well).
 fn for_each_term(text: &str, mut emit: impl FnMut(&str, usize)) {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let end_of = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
-    let mut i = 0;
-    while i < chars.len() {
-        let (at, c) = chars[i];
+    let (starts, chars): (Vec<usize>, Vec<char>) = text.char_indices().unzip();
+    let byte = |i: usize| starts.get(i).copied().unwrap_or(text.len());
+    for span in bigram_spans(&chars) {
+        emit(&text[byte(span.start)..byte(span.end)], byte(span.start));
+    }
+    for (i, &c) in chars.iter().enumerate() {
         if is_han(c) {
-            emit(&text[at..end_of(i + 1)], at);
-            if chars.get(i + 1).is_some_and(|&(_, n)| is_han(n)) {
-                emit(&text[at..end_of(i + 2)], at);
-            }
-            i += 1;
-        } else if c.is_ascii_alphanumeric() {
-            let start = i;
-            while i < chars.len() && chars[i].1.is_ascii_alphanumeric() {
-                i += 1;
-            }
-            emit(&text[at..end_of(i)], chars[start].0);
-        } else {
-            i += 1;
+            emit(&text[byte(i)..byte(i + 1)], byte(i));
         }
     }
 }
 
-/// The term hashes a piece of question text must all match: its bigrams (a
-/// lone ideograph stands for itself) and ASCII runs.
+/// The term hashes a piece of question text must all match: its
+/// [`bigram_spans`] (a lone ideograph stands for itself, ASCII runs whole).
 pub fn unit_terms(folded: &str) -> Vec<u32> {
     let chars: Vec<char> = folded.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if is_han(chars[i]) {
-            let start = i;
-            while i < chars.len() && is_han(chars[i]) {
-                i += 1;
-            }
-            if i - start == 1 {
-                out.push(hash(&chars[start].to_string()));
-            } else {
-                for w in chars[start..i].windows(2) {
-                    out.push(hash(&w.iter().collect::<String>()));
-                }
-            }
-        } else if chars[i].is_ascii_alphanumeric() {
-            let start = i;
-            while i < chars.len() && chars[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            out.push(hash(&chars[start..i].iter().collect::<String>()));
-        } else {
-            i += 1;
-        }
-    }
-    out
+    bigram_spans(&chars)
+        .into_iter()
+        .map(|span| hash(&chars[span].iter().collect::<String>()))
+        .collect()
 }
 
 /// Term hash → bitmask of the sentences holding it (sentence 63 and later share
