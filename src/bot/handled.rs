@@ -5,6 +5,8 @@
 //! answer 7 (which Telegram may or may not deliver again: polling runs at most
 //! a few dozen updates behind) and must not answer 8 and 9 again. This file
 //! holds both: the unanswered updates themselves and the ids already answered.
+//! In webhook mode Telegram never delivers an update twice, so only the
+//! unanswered ones are kept.
 
 use std::collections::HashSet;
 use std::path::Path;

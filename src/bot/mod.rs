@@ -210,6 +210,12 @@ pub async fn serve(
         draining_ops.set_draining();
     });
 
+    // What the last run left unfinished is handled first, whichever way the
+    // updates arrive now; what this run leaves is saved the same way.
+    let state_file = ctx.config.telegram.state_file.clone();
+    let (answered, unanswered) = handled::take(&state_file);
+    lanes.resume(answered, unanswered);
+    let grace = Duration::from_secs(ctx.config.telegram.shutdown_grace_secs);
     match (webhook_listener, &ctx.config.webhook) {
         (Some(listener), Some(settings)) => {
             tracing::info!(listen = %settings.listen, path = %settings.path, "receiving updates by webhook");
@@ -217,20 +223,19 @@ pub async fn serve(
             // Returns once the server stopped taking updates and all are on lanes.
             webhook::run(&mut lanes, queue).await;
             let _ = server.await;
-            // The webhook stays set: other replicas share it.
-            if let Some(first) = lanes
-                .finish(Duration::from_secs(ctx.config.telegram.shutdown_grace_secs))
-                .await
-                .first_unfinished
-            {
-                tracing::warn!(update = first, "stopped with replies unfinished");
-            }
+            // The webhook stays set: other replicas share it. Telegram will not
+            // deliver these updates again, so only the unanswered ones matter.
+            let finished = lanes.finish(grace).await;
+            handled::save(
+                &state_file,
+                &handled::Leftovers {
+                    answered: Vec::new(),
+                    unanswered: finished.unfinished,
+                },
+            );
             tracing::info!("stopped");
         }
         _ => {
-            let state_file = ctx.config.telegram.state_file.clone();
-            let (answered, unanswered) = handled::take(&state_file);
-            lanes.resume(answered, unanswered);
             let mut stop_polling = stop.clone();
             let offset = polling::poll(
                 &raw,
@@ -240,9 +245,7 @@ pub async fn serve(
                 &ops,
             )
             .await;
-            let finished = lanes
-                .finish(Duration::from_secs(ctx.config.telegram.shutdown_grace_secs))
-                .await;
+            let finished = lanes.finish(grace).await;
             let confirm = finished
                 .first_unfinished
                 .map_or(offset, |id| id.min(offset));
