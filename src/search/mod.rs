@@ -1,0 +1,206 @@
+//! Question → ranked passages → the best quote, or an honest "not in the corpus".
+//!
+//! The pipeline, one room per stage, reads top to bottom in [`Engine::ask_with`]:
+//! [`question`] (tidy, tags, question words, cue) → [`analysis`] (terms and
+//! weighted units) → [`lexical`] (BM25 candidates) → [`rank`] (re-ranking by
+//! sentence coverage) → [`gate`] (answer or abstain) → [`select`] (which
+//! passages, no near-duplicates) → [`quote`] (best sentence, highlights).
+
+mod analysis;
+mod answer;
+mod gate;
+mod lexical;
+mod question;
+mod quote;
+mod rank;
+mod select;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use answer::{Answer, Hit, Outcome, Relevance};
+
+use crate::corpus::Corpus;
+use crate::index::{IndexError, Passage, SearchIndex};
+use crate::text::{fold, tidy};
+use analysis::Analysis;
+use question::{is_greeting, strip_tags, MAX_ANALYSED_CHARS};
+use rank::Ranked;
+use select::says_the_same;
+
+/// Tunable parts of ranking and answering (config section `[search]`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSettings {
+    /// Passages returned per question, best first.
+    pub max_passages: usize,
+    /// Relevance (mean of keyword coverage and unit coverage) the best passage
+    /// must reach to be quoted; below it the engine abstains.
+    pub min_relevance: f32,
+    /// Keyword coverage the best passage must reach as well.
+    pub min_keyword_coverage: f32,
+    /// Share a further passage must hold to be listed after the best one.
+    pub min_extra_coverage: f32,
+    /// Longest quote, in chars.
+    pub quote_chars: usize,
+    /// Candidates taken from BM25 for re-ranking.
+    pub candidates: usize,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings {
+            max_passages: 5,
+            min_relevance: 0.33,
+            min_keyword_coverage: 0.25,
+            min_extra_coverage: 0.3,
+            quote_chars: 160,
+            candidates: 10,
+        }
+    }
+}
+
+/// The answer engine over one corpus. Cheap to share behind an `Arc`; every
+/// method takes `&self`.
+pub struct Engine {
+    index: SearchIndex,
+    settings: SearchSettings,
+}
+
+impl Engine {
+    /// Builds the engine (and its index) for `corpus`.
+    pub fn new(corpus: &Corpus, settings: SearchSettings) -> Result<Engine, IndexError> {
+        Ok(Engine {
+            index: SearchIndex::build(corpus)?,
+            settings,
+        })
+    }
+
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    pub fn settings(&self) -> &SearchSettings {
+        &self.settings
+    }
+
+    /// Builds the engine over an index already built or opened (on disk: see
+    /// [`crate::index::disk`]).
+    pub fn with_index(index: SearchIndex, settings: SearchSettings) -> Engine {
+        Engine { index, settings }
+    }
+
+    pub fn passage(&self, n: usize) -> Option<Arc<Passage>> {
+        self.index.passage(n)
+    }
+
+    /// Answers one question. Never panics on any input; the worst case is
+    /// `Outcome::Empty` or `Outcome::NotFound`.
+    pub fn ask(&self, question: &str) -> Answer {
+        self.ask_with(question, self.settings.max_passages)
+    }
+
+    /// [`Engine::ask`] returning up to `max_passages` passages instead of the
+    /// configured number (inline mode and "more sources" list more).
+    pub fn ask_with(&self, question: &str, max_passages: usize) -> Answer {
+        let tidy_question = tidy(question);
+        let analysed: String = strip_tags(&tidy_question)
+            .chars()
+            .take(MAX_ANALYSED_CHARS)
+            .collect();
+        let folded = fold(&analysed);
+        let mut answer = Answer {
+            question: tidy_question,
+            outcome: Outcome::Empty,
+            passages: Vec::new(),
+            relevance: Relevance::default(),
+        };
+        let bare: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
+        if bare.is_empty() {
+            return answer;
+        }
+        if is_greeting(&folded) {
+            answer.outcome = Outcome::Greeting;
+            return answer;
+        }
+        let searcher = self.index.reader.searcher();
+        let analysis = analysis::analyse(&folded, self.index.fields, &searcher);
+        answer.outcome = Outcome::NotFound;
+        if analysis.units.is_empty() {
+            return answer;
+        }
+        let candidates = match lexical::candidates(
+            &analysis,
+            self.index.fields,
+            &searcher,
+            self.settings.candidates,
+        ) {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::error!(%err, "search failed");
+                return answer;
+            }
+        };
+        let ranked = rank::rank(&candidates, &analysis, |n| self.passage(n));
+        let Some(best) = ranked.first() else {
+            return answer;
+        };
+        let (relevance, relevant) = gate::judge(best, &self.settings);
+        answer.relevance = relevance;
+        if !relevant {
+            return answer;
+        }
+        answer.outcome = Outcome::Answered;
+        answer.passages = self.select(ranked, &analysis, max_passages);
+        answer
+    }
+
+    /// The passages quoted in an answer, best first: up to `max_passages`,
+    /// further ones only when they hold enough of the question, no two alike.
+    fn select(&self, ranked: Vec<Ranked>, analysis: &Analysis, max_passages: usize) -> Vec<Hit> {
+        let mut chosen: Vec<Hit> = Vec::new();
+        for ranked in ranked {
+            if chosen.len() >= max_passages {
+                break;
+            }
+            if !chosen.is_empty() && ranked.coverage < self.settings.min_extra_coverage {
+                continue;
+            }
+            let Some(hit) = self.hit(&ranked, analysis) else {
+                continue;
+            };
+            let Some(passage) = self.passage(hit.passage) else {
+                continue;
+            };
+            if chosen.iter().any(|c| {
+                self.passage(c.passage)
+                    .is_some_and(|pc| says_the_same(c, &pc, &hit, &passage))
+            }) {
+                continue;
+            }
+            chosen.push(hit);
+        }
+        chosen
+    }
+
+    /// Turns a ranked passage into a quoted hit.
+    fn hit(&self, ranked: &Ranked, analysis: &Analysis) -> Option<Hit> {
+        let passage = self.passage(ranked.passage)?;
+        let quote = quote::quote_of(&passage, ranked, analysis, self.settings.quote_chars);
+        Some(Hit {
+            id: passage.id.clone(),
+            title: passage.title.clone(),
+            paragraph: passage.paragraph,
+            kind: passage.kind,
+            text: passage.text.clone(),
+            quote: quote.text,
+            highlights: quote.highlights,
+            answer: quote.answer,
+            passage: ranked.passage,
+            score: ranked.score,
+            coverage: ranked.coverage,
+            citation: passage.citation(),
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! Passage ranking: BM25 candidates re-ranked by how much of the question's
+//! weight their best sentence holds (`bm25 / best_bm25 + 0.5 × coverage`),
+//! using the per-passage term tables built at index time.
+
+use super::analysis::{Analysis, Unit};
+use super::lexical::Candidate;
+use super::question::has_cue;
+use crate::index::Passage;
+
+/// Weight of the best sentence's coverage in the final score.
+const SENTENCE_WEIGHT: f32 = 0.5;
+/// Bonus of a sentence that has the kind of thing the question asks for.
+const CUE_BONUS: f32 = 0.1;
+
+/// Candidates re-ranked, best first; `passage` looks a candidate's passage up.
+pub(super) fn rank(
+    candidates: &[Candidate],
+    analysis: &Analysis,
+    passage: impl Fn(usize) -> Option<std::sync::Arc<Passage>>,
+) -> Vec<Ranked> {
+    let Some(best_bm25) = candidates.first().map(|c| c.bm25) else {
+        return Vec::new();
+    };
+    let total: f32 = analysis
+        .units
+        .iter()
+        .map(|u| u.weight)
+        .sum::<f32>()
+        .max(f32::EPSILON);
+    let mut ranked: Vec<Ranked> = candidates
+        .iter()
+        .filter_map(|c| {
+            let p = passage(c.passage)?;
+            Some(score_passage(
+                &p,
+                c.passage,
+                c.bm25 / best_bm25,
+                analysis,
+                total,
+            ))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+    ranked
+}
+
+/// A candidate after re-ranking.
+pub(super) struct Ranked {
+    pub passage: usize,
+    pub score: f32,
+    pub coverage: f32,
+    pub keyword_coverage: f32,
+    pub content_matched: bool,
+    /// Per sentence: its coverage plus cue bonus.
+    pub sentence_scores: Vec<f32>,
+    pub best_sentence: usize,
+}
+
+pub(super) fn score_passage(
+    passage: &Passage,
+    doc: usize,
+    bm25: f32,
+    analysis: &Analysis,
+    total: f32,
+) -> Ranked {
+    let mut covered = 0.0;
+    let mut content_matched = false;
+    let mut sentence_scores = vec![0.0f32; passage.sentences.len()];
+    for unit in &analysis.units {
+        let mask = passage.terms.mask_all(&unit.terms);
+        if mask == 0 {
+            continue;
+        }
+        covered += unit.weight;
+        content_matched |= unit.content;
+        for (n, score) in sentence_scores.iter_mut().enumerate() {
+            if mask & (1u64 << n.min(63)) != 0 {
+                *score += unit.weight / total;
+            }
+        }
+    }
+    for (score, range) in sentence_scores.iter_mut().zip(&passage.folded_sentences) {
+        if *score > 0.0 && has_cue(&passage.folded[range.clone()], analysis.cue) {
+            *score += CUE_BONUS;
+        }
+    }
+    let keyword_total: f32 = analysis
+        .keywords
+        .iter()
+        .map(|k| k.weight)
+        .sum::<f32>()
+        .max(f32::EPSILON);
+    let keyword_covered: f32 = analysis
+        .keywords
+        .iter()
+        .map(|k| k.weight * presence(passage, k))
+        .sum();
+    let (best_sentence, best) =
+        sentence_scores
+            .iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, 0.0f32),
+                |acc, (i, s)| if s > acc.1 { (i, s) } else { acc },
+            );
+    Ranked {
+        passage: doc,
+        score: bm25 + SENTENCE_WEIGHT * best,
+        coverage: covered / total,
+        keyword_coverage: keyword_covered / keyword_total,
+        content_matched,
+        sentence_scores,
+        best_sentence,
+    }
+}
+
+/// How much of a keyword the passage holds: 1 if some sentence has all its
+/// terms, else for a word of three or more chars the share of its terms found
+/// (names cut differently, or with one char changed, still count in part).
+fn presence(passage: &Passage, keyword: &Unit) -> f32 {
+    if passage.terms.mask_all(&keyword.terms) != 0 {
+        1.0
+    } else if keyword.terms.len() >= 2 {
+        passage.terms.share(&keyword.terms)
+    } else {
+        0.0
+    }
+}
