@@ -1,6 +1,10 @@
 //! `summit-bot eval`: scores the engine on a question file, in either format:
 //! - summit: `{"id","question","evidence":[..],"answers":[..]}` or `{"id","question","unanswerable":..}`
 //! - retrieval: `{"id","question","gold_id","answers":[..]}`
+//!
+//! A question may carry a `kind` (chat-style sets: colloquial, typo, alias, …);
+//! figures are then also given per kind, and a kinded question with no
+//! `evidence` (off-topic, near-miss) counts as unanswerable.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -22,6 +26,16 @@ pub struct EvalQuestion {
     pub gold_id: Option<String>,
     #[serde(default)]
     pub unanswerable: Option<serde_json::Value>,
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+impl EvalQuestion {
+    /// Must get no quote: marked so, or a kinded question without evidence.
+    pub fn is_unanswerable(&self) -> bool {
+        self.unanswerable.is_some()
+            || (self.kind.is_some() && self.gold_id.is_none() && self.evidence.is_empty())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +70,7 @@ pub fn read_questions(path: &Path) -> Result<Vec<EvalQuestion>, EvalError> {
             line: n + 1,
             message: e.to_string(),
         })?;
-        if q.gold_id.is_none() && q.evidence.is_empty() && q.unanswerable.is_none() {
+        if q.gold_id.is_none() && q.evidence.is_empty() && !q.is_unanswerable() {
             return Err(EvalError::Invalid {
                 path: name,
                 line: n + 1,
@@ -83,6 +97,8 @@ pub struct Report {
     /// Unanswerable questions correctly declined.
     pub abstained: usize,
     pub misses: Vec<String>,
+    /// Per kind: (hits at 1 or correct abstentions, questions).
+    pub by_kind: std::collections::BTreeMap<String, (usize, usize)>,
     /// One JSON line per question: its relevance features and whether the
     /// top passage was gold (for calibrating abstention).
     pub features: Vec<String>,
@@ -115,14 +131,25 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
         r.features.push(
             serde_json::json!({
                 "id": q.id,
-                "answerable": q.unanswerable.is_none(),
+                "answerable": !q.is_unanswerable(),
+                "kind": q.kind,
                 "top_gold": top_gold,
                 "coverage": a.relevance.coverage,
                 "keyword_coverage": a.relevance.keyword_coverage,
             })
             .to_string(),
         );
-        if q.unanswerable.is_some() {
+        if let Some(kind) = &q.kind {
+            let good = if q.is_unanswerable() {
+                !a.answered()
+            } else {
+                a.answered() && top_gold
+            };
+            let entry = r.by_kind.entry(kind.clone()).or_default();
+            entry.0 += usize::from(good);
+            entry.1 += 1;
+        }
+        if q.is_unanswerable() {
             r.unanswerable += 1;
             if a.answered() {
                 r.misses.push(format!(
@@ -201,6 +228,18 @@ impl Report {
                 self.answer_in_quote1,
                 self.answerable,
                 self.false_abstentions,
+            );
+        }
+        if !self.by_kind.is_empty() {
+            let kinds: Vec<String> = self
+                .by_kind
+                .iter()
+                .map(|(kind, (good, all))| format!("{kind} {good}/{all}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "by kind (hit@1; abstained for off-topic/near-miss): {}",
+                kinds.join("  ")
             );
         }
         if self.unanswerable > 0 {

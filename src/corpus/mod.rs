@@ -3,6 +3,7 @@
 
 pub mod import;
 mod markdown;
+pub mod synonyms;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,8 @@ pub struct Corpus {
     pub articles: Vec<Article>,
     /// True when loaded from JSONL: ids are record ids, not `<article>#<paragraph>`.
     pub records: bool,
+    /// The aliases in `synonyms.txt` beside the articles (empty if none).
+    pub synonyms: synonyms::Synonyms,
 }
 
 /// A corpus that cannot be loaded; always names the file (and line where one applies).
@@ -97,6 +100,7 @@ impl Corpus {
             Corpus {
                 articles: vec![parse_markdown(&path.to_string_lossy(), text)?],
                 records: false,
+                synonyms: synonyms::Synonyms::default(),
             }
         } else {
             return Err(CorpusError::Unsupported {
@@ -209,6 +213,7 @@ fn load_dir(dir: &Path) -> Result<Corpus, CorpusError> {
     Ok(Corpus {
         articles,
         records: false,
+        synonyms: synonyms::Synonyms::load_beside(dir)?,
     })
 }
 
@@ -262,6 +267,7 @@ fn load_jsonl(path: &Path) -> Result<Corpus, CorpusError> {
     Ok(Corpus {
         articles,
         records: true,
+        synonyms: synonyms::Synonyms::default(),
     })
 }
 

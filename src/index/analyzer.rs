@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use jieba_rs::Jieba;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
+use super::homophone::fold_homophones;
 use crate::text::{fold, is_han};
 
 /// The default jieba dictionary, loaded once per process (it is the bulk of
@@ -21,6 +22,12 @@ static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 /// Loads the jieba dictionary now rather than on the first question.
 pub fn warm_up() {
     LazyLock::force(&JIEBA);
+}
+
+/// How often `word` occurs in general Chinese, by jieba's dictionary (a count
+/// out of about 60 million; words it lacks get the product of their parts).
+pub fn general_frequency(word: &str) -> usize {
+    JIEBA.suggest_freq(word)
 }
 
 /// Byte offset of every char of `text`, plus `text.len()` at the end, so a char
@@ -101,6 +108,39 @@ pub fn bigrams(text: &str) -> Vec<Token> {
         .collect()
 }
 
+/// Bigrams of the homophone-folded text ([`super::homophone`]): only pairs of
+/// ideographs (letters, digits and lone ideographs are matched exactly by
+/// [`bigrams`] already). The weak signal that finds 乌镇 for 乌真.
+pub fn homophone_bigrams(text: &str) -> Vec<Token> {
+    let folded: Vec<char> = fold_homophones(&fold(text)).chars().collect();
+    let starts = char_starts(text);
+    homophone_spans(&folded)
+        .enumerate()
+        .map(|(position, span)| Token {
+            offset_from: starts[span.start],
+            offset_to: starts[span.end],
+            position,
+            text: folded[span].iter().collect(),
+            position_length: 1,
+        })
+        .collect()
+}
+
+/// The terms of [`homophone_bigrams`] for already folded text.
+pub fn homophone_terms_folded(folded: &str) -> Vec<String> {
+    let chars: Vec<char> = fold_homophones(folded).chars().collect();
+    homophone_spans(&chars)
+        .map(|span| chars[span].iter().collect())
+        .collect()
+}
+
+/// The [`bigram_spans`] that are pairs of ideographs.
+fn homophone_spans(chars: &[char]) -> impl Iterator<Item = Range<usize>> + '_ {
+    bigram_spans(chars)
+        .into_iter()
+        .filter(|span| span.len() == 2 && chars[span.clone()].iter().all(|&c| is_han(c)))
+}
+
 /// The terms of [`bigrams`] for already folded text (the question side, which
 /// needs no offsets and should not fold twice).
 pub fn bigram_terms_folded(folded: &str) -> Vec<String> {
@@ -178,8 +218,13 @@ pub struct JiebaTokenizer;
 #[derive(Clone, Default)]
 pub struct BigramTokenizer;
 
+/// tantivy tokenizer named [`HOMOPHONE_TOKENIZER`]: [`homophone_bigrams`].
+#[derive(Clone, Default)]
+pub struct HomophoneTokenizer;
+
 pub const JIEBA_TOKENIZER: &str = "summit_jieba";
 pub const BIGRAM_TOKENIZER: &str = "summit_bigram";
+pub const HOMOPHONE_TOKENIZER: &str = "summit_homophone";
 
 impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = VecTokenStream;
@@ -196,6 +241,16 @@ impl Tokenizer for BigramTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         VecTokenStream {
             tokens: bigrams(text),
+            next: 0,
+        }
+    }
+}
+
+impl Tokenizer for HomophoneTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        VecTokenStream {
+            tokens: homophone_bigrams(text),
             next: 0,
         }
     }
@@ -246,7 +301,7 @@ mod tests {
     #[test]
     fn emoji_and_controls_do_not_break_offsets() {
         let text = "👍人工智能🚀\u{0007}AI+AR眼镜 café";
-        for tokens in [words(text), bigrams(text)] {
+        for tokens in [words(text), bigrams(text), homophone_bigrams(text)] {
             assert_sane(text, &tokens);
         }
         assert!(words("🙂🙂").is_empty());

@@ -17,6 +17,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tantivy::schema::{NumericOptions, TextOptions};
@@ -27,12 +28,13 @@ use super::{
     article_infos, passage, register_tokenizers, schema_builder, ArticleInfo, Fields, IndexError,
     LayoutHash, PassageStore, SearchIndex,
 };
+use crate::corpus::synonyms::Synonyms;
 use crate::corpus::{self, Corpus};
 
 /// Version of everything that shapes an index besides the corpus: schema,
 /// analyzers, passage splitting, stored fields. Bump it when any of them
 /// changes, and every index is rebuilt.
-pub const FORMAT: &str = "summit-index/1 jieba-rs 0.11 tantivy 0.27";
+pub const FORMAT: &str = "summit-index/2 jieba-rs 0.11 tantivy 0.27 pinyin 0.11";
 
 /// Written last into a finished index directory.
 const MARKER: &str = "COMPLETE.json";
@@ -125,7 +127,20 @@ pub fn open_or_build(root: &Path, corpus: &Path) -> Result<Opened, IndexError> {
 }
 
 /// [`open_or_build`], calling `progress(done, total)` as passages are indexed.
+/// The synonyms beside the corpus are read at every open (they are not part of
+/// the index: editing them never rebuilds it).
 pub fn open_or_build_with(
+    root: &Path,
+    corpus: &Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Opened, IndexError> {
+    let synonyms = Arc::new(Synonyms::load_beside(corpus)?);
+    let mut opened = open_or_build_index(root, corpus, progress)?;
+    opened.index.synonyms = synonyms;
+    Ok(opened)
+}
+
+fn open_or_build_index(
     root: &Path,
     corpus: &Path,
     progress: &mut dyn FnMut(usize, usize),
@@ -250,6 +265,7 @@ fn build(
         doc.add_text(fields.words, &p.text);
         doc.add_text(fields.bigrams, &p.text);
         doc.add_text(fields.title, &p.title);
+        doc.add_text(fields.homophones, &p.text);
         doc.add_text(stored.id, &p.id);
         doc.add_text(stored.article_id, &p.article_id);
         doc.add_text(stored.title, &p.title);
@@ -335,6 +351,7 @@ pub fn open(dir: &Path, fingerprint: &str) -> Result<(SearchIndex, Marker), Inde
         words: field("words")?,
         bigrams: field("bigrams")?,
         title: field("title")?,
+        homophones: field("homophones")?,
     };
     let stored = StoredFields {
         id: field("p_id")?,
@@ -400,6 +417,7 @@ pub fn open(dir: &Path, fingerprint: &str) -> Result<(SearchIndex, Marker), Inde
             layout: marker.layout,
             passages,
             articles,
+            synonyms: Default::default(),
             built_at: Instant::now(),
         },
         marker,

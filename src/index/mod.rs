@@ -9,6 +9,7 @@
 
 pub mod analyzer;
 pub mod disk;
+pub mod homophone;
 mod passage;
 mod store;
 pub mod terms;
@@ -26,8 +27,12 @@ pub use disk::IndexSettings;
 pub use passage::{Passage, PassageKind};
 pub use store::PassageStore;
 
+use crate::corpus::synonyms::Synonyms;
 use crate::corpus::Corpus;
-use analyzer::{BigramTokenizer, JiebaTokenizer, BIGRAM_TOKENIZER, JIEBA_TOKENIZER};
+use analyzer::{
+    BigramTokenizer, HomophoneTokenizer, JiebaTokenizer, BIGRAM_TOKENIZER, HOMOPHONE_TOKENIZER,
+    JIEBA_TOKENIZER,
+};
 
 /// Errors from building or opening the index (tantivy's own, which should not
 /// happen for an in-RAM index, but are reported rather than unwrapped).
@@ -55,6 +60,8 @@ pub struct Fields {
     pub words: Field,
     pub bigrams: Field,
     pub title: Field,
+    /// Pairs of ideographs by sound (typo tolerance, a weak signal).
+    pub homophones: Field,
 }
 
 /// An index over one corpus, ready to search.
@@ -69,6 +76,8 @@ pub struct SearchIndex {
     pub layout: u64,
     /// Article titles with their dates, for /sources and the help text.
     pub articles: Vec<ArticleInfo>,
+    /// The corpus's aliases, applied to questions.
+    pub synonyms: Arc<Synonyms>,
     /// When the index was built (health checks report its age).
     pub built_at: Instant,
 }
@@ -98,6 +107,7 @@ fn schema_builder() -> (SchemaBuilder, Fields) {
         words: builder.add_text_field("words", text(JIEBA_TOKENIZER)),
         bigrams: builder.add_text_field("bigrams", text(BIGRAM_TOKENIZER)),
         title: builder.add_text_field("title", text(BIGRAM_TOKENIZER)),
+        homophones: builder.add_text_field("homophones", text(HOMOPHONE_TOKENIZER)),
     };
     (builder, fields)
 }
@@ -108,6 +118,9 @@ fn register_tokenizers(index: &Index) {
     index
         .tokenizers()
         .register(BIGRAM_TOKENIZER, BigramTokenizer);
+    index
+        .tokenizers()
+        .register(HOMOPHONE_TOKENIZER, HomophoneTokenizer);
 }
 
 impl SearchIndex {
@@ -125,6 +138,7 @@ impl SearchIndex {
                 fields.words => passage.text.as_str(),
                 fields.bigrams => passage.text.as_str(),
                 fields.title => passage.title.as_str(),
+                fields.homophones => passage.text.as_str(),
             ))?;
         }
         writer.commit()?;
@@ -143,6 +157,7 @@ impl SearchIndex {
             layout: layout.finish(),
             passages: PassageStore::InMemory(passages.into_iter().map(Arc::new).collect()),
             articles: article_infos(corpus),
+            synonyms: Arc::new(corpus.synonyms.clone()),
             built_at: Instant::now(),
         })
     }

@@ -13,6 +13,7 @@
 use std::ops::Range;
 
 use super::analyzer::bigram_spans;
+use super::homophone::fold_homophones;
 use crate::text::is_han;
 
 /// 32-bit FNV-1a: collisions among a passage's few hundred terms are negligible.
@@ -25,20 +26,50 @@ fn hash(term: &str) -> u32 {
     h
 }
 
-/// Calls `emit` with every term of folded `text` and its byte offset: the
-/// terms of [`bigram_spans`] plus every single ideograph (so that a one-char
-/// question word is found inside a run as well).
-fn for_each_term(text: &str, mut emit: impl FnMut(&str, usize)) {
+/// Marks the hash of a homophone term, so it never equals an exact one.
+const HOMOPHONE_MARK: &str = "\u{1}";
+
+fn homophone_hash(folded_pair: &str) -> u32 {
+    hash(&format!("{HOMOPHONE_MARK}{folded_pair}"))
+}
+
+/// Calls `emit` with the hash of every term of folded `text` and its byte
+/// offset: the terms of [`bigram_spans`], every single ideograph (so that a
+/// one-char question word is found inside a run as well) and the homophone
+/// form of every pair of ideographs ([`crate::index::homophone`]).
+fn for_each_term(text: &str, mut emit: impl FnMut(u32, usize)) {
     let (starts, chars): (Vec<usize>, Vec<char>) = text.char_indices().unzip();
     let byte = |i: usize| starts.get(i).copied().unwrap_or(text.len());
+    let homophones = fold_homophones(text);
     for span in bigram_spans(&chars) {
-        emit(&text[byte(span.start)..byte(span.end)], byte(span.start));
+        let range = byte(span.start)..byte(span.end);
+        emit(hash(&text[range.clone()]), range.start);
+        if span.len() == 2 && chars[span.clone()].iter().all(|&c| is_han(c)) {
+            emit(homophone_hash(&homophones[range.clone()]), range.start);
+        }
     }
     for (i, &c) in chars.iter().enumerate() {
         if is_han(c) {
-            emit(&text[byte(i)..byte(i + 1)], byte(i));
+            emit(hash(&text[byte(i)..byte(i + 1)]), byte(i));
         }
     }
+}
+
+/// The term hashes a piece of question text matches when it is typed with
+/// pinyin homophones: pairs of ideographs by sound, everything else exactly.
+pub fn homophone_unit_terms(folded: &str) -> Vec<u32> {
+    let chars: Vec<char> = folded.chars().collect();
+    let sounds: Vec<char> = fold_homophones(folded).chars().collect();
+    bigram_spans(&chars)
+        .into_iter()
+        .map(|span| {
+            if span.len() == 2 && chars[span.clone()].iter().all(|&c| is_han(c)) {
+                homophone_hash(&sounds[span].iter().collect::<String>())
+            } else {
+                hash(&chars[span].iter().collect::<String>())
+            }
+        })
+        .collect()
 }
 
 /// The term hashes a piece of question text must all match: its
@@ -68,7 +99,7 @@ impl TermMap {
                 .partition_point(|&s| s <= at)
                 .saturating_sub(1)
                 .min(63);
-            entries.push((hash(term), 1u64 << sentence));
+            entries.push((term, 1u64 << sentence));
         });
         entries.sort_unstable_by_key(|e| e.0);
         // Merge the masks of equal hashes.
@@ -149,5 +180,8 @@ mod tests {
         assert_eq!(map.mask_all(&unit_terms("书")), 0b01);
         assert_eq!(map.mask_all(&unit_terms("熊猫")), 0);
         assert_eq!(map.share(&unit_terms("研究所")), 0.5);
+        assert_eq!(map.mask_all(&unit_terms("研究元")), 0);
+        assert_eq!(map.mask_all(&homophone_unit_terms("研究元")), 0b01);
+        assert_eq!(map.mask_all(&homophone_unit_terms("5g网洛")), 0b10);
     }
 }

@@ -14,6 +14,8 @@ use crate::index::Fields;
 const WORDS_BOOST: f32 = 0.5;
 const BIGRAMS_BOOST: f32 = 0.5;
 const TITLE_BOOST: f32 = 0.3;
+/// Pairs of ideographs by sound: a weak signal, below any exact match.
+const HOMOPHONES_BOOST: f32 = 0.2;
 
 /// A passage found by BM25: its position in the engine and its score.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +48,9 @@ pub(super) fn candidates(
     for b in &analysis.bigrams {
         term(fields.bigrams, b, BIGRAMS_BOOST);
         term(fields.title, b, TITLE_BOOST);
+    }
+    for h in &analysis.homophones {
+        term(fields.homophones, h, HOMOPHONES_BOOST);
     }
     let query = BooleanQuery::new(clauses);
     let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;

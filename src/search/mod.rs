@@ -8,6 +8,7 @@
 
 mod analysis;
 mod answer;
+mod background;
 mod gate;
 mod lexical;
 mod question;
@@ -125,7 +126,8 @@ impl Engine {
             return answer;
         }
         let searcher = self.index.reader.searcher();
-        let analysis = analysis::analyse(&folded, self.index.fields, &searcher);
+        let analysis =
+            analysis::analyse(&folded, self.index.fields, &searcher, &self.index.synonyms);
         answer.outcome = Outcome::NotFound;
         if analysis.units.is_empty() {
             return answer;

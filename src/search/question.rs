@@ -8,53 +8,357 @@ pub(super) const MAX_ANALYSED_CHARS: usize = 500;
 const MAX_TERMS: usize = 64;
 
 /// Words that make a question a question; they say nothing about the answer.
-/// Longest first, so that 什么时候 is removed before 什么.
+/// Standard and colloquial forms alike (什么/啥, 怎么/咋, 为什么/干嘛, 几号,
+/// 多大, 咋样, 说了啥 …): people ask in chat the way they talk. Masked as
+/// substrings, longest first, so they make neither words nor bigrams; only
+/// forms that never occur inside content words belong here.
 const QUESTION_WORDS: &[&str] = &[
-    "什么时候",
-    "为什么",
+    // what / which / who
     "什么样",
-    "怎么样",
     "是什么",
     "有什么",
-    "有哪些",
-    "是哪些",
-    "是哪个",
-    "是多少",
-    "是谁",
+    "叫什么",
+    "干什么",
+    "做什么",
     "什么",
+    "是啥",
+    "叫啥",
+    "有啥",
+    "干啥",
+    "做啥",
+    "啥样",
+    "啥子",
+    "啥玩意儿",
+    "啥玩意",
+    "啥",
+    "哪些",
+    "是哪些",
+    "有哪些",
+    "哪个",
+    "是哪个",
+    "哪位",
+    "哪家",
+    "哪里",
+    "哪儿",
+    "哪边",
+    "哪",
+    "是谁",
+    "谁家",
+    "谁",
+    // how / why / whether
+    "怎么样",
+    "怎么回事",
+    "怎么看",
+    "怎么说",
     "怎么",
     "怎样",
     "如何",
-    "哪里",
-    "哪儿",
-    "哪些",
-    "哪个",
-    "哪位",
-    "哪天",
-    "哪年",
-    "哪家",
-    "多少",
+    "咋样",
+    "咋回事",
+    "咋看",
+    "咋说",
+    "咋整",
+    "咋办",
+    "咋",
+    "为什么",
+    "为啥",
+    "为何",
+    "干嘛",
+    "干吗",
+    "图啥",
+    "是否",
+    "是不是",
+    "有没有",
+    "能不能",
+    "会不会",
+    "要不要",
+    "算不算",
+    "可不可以",
+    "对不对",
+    "行不行",
+    // when / how much
+    "什么时候",
+    "啥时候",
+    "啥时",
     "何时",
     "何地",
     "何处",
-    "为何",
-    "是否",
-    "哪",
-    "谁",
+    "几时",
+    "多会儿",
+    "哪天",
+    "哪一天",
+    "哪年",
+    "哪一年",
+    "几月",
+    "几号",
+    "几点",
+    "多少",
+    "多大",
+    "多长",
+    "多久",
+    "多远",
+    "多高",
+    "几个",
+    "几位",
+    "几家",
+    "几项",
     "几",
+    "说了啥",
+    "讲了啥",
+    "聊了啥",
+    "说了什么",
+    "讲了什么",
+    // particles that end a question
+    "到底",
+    "究竟",
     "吗",
     "呢",
     "吧",
     "么",
+    "嘛",
+    "呗",
+    "咯",
 ];
 
-/// Function words dropped from the jieba side only (bigrams keep them: they
-/// glue useful bigrams together, and dropping them measurably hurt).
+/// Words dropped from the jieba side only (bigrams keep them: they glue
+/// useful bigrams together, and dropping them measurably hurt): function
+/// words, and the fillers of chat (整, 玩意, 说人话, 听说, 大佬 …) that say
+/// how someone talks, not what they ask about.
 pub(super) const STOP_WORDS: &[&str] = &[
-    "的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "就", "而", "被", "把", "对", "于",
-    "中", "有", "为", "以", "之", "其", "这", "那", "这个", "那个", "一个", "我", "你", "他", "她",
-    "它", "我们", "你们", "他们", "请问", "请", "告诉", "一下", "知道", "呀", "啊", "哦", "嗯",
-    "得", "地", "着", "过", "给", "让", "会", "能", "要", "想", "说说", "介绍",
+    "的",
+    "了",
+    "是",
+    "在",
+    "和",
+    "与",
+    "及",
+    "或",
+    "也",
+    "都",
+    "就",
+    "而",
+    "被",
+    "把",
+    "对",
+    "于",
+    "中",
+    "有",
+    "为",
+    "以",
+    "之",
+    "其",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "一个",
+    "我",
+    "你",
+    "他",
+    "她",
+    "它",
+    "我们",
+    "你们",
+    "他们",
+    "请问",
+    "请",
+    "告诉",
+    "一下",
+    "知道",
+    "呀",
+    "啊",
+    "哦",
+    "嗯",
+    "得",
+    "地",
+    "着",
+    "过",
+    "给",
+    "让",
+    "会",
+    "能",
+    "要",
+    "想",
+    "说说",
+    "介绍",
+    // chat fillers
+    "整",
+    "整个",
+    "搞",
+    "弄",
+    "玩意",
+    "玩意儿",
+    "东西",
+    "说人话",
+    "人话",
+    "听说",
+    "据说",
+    "好像",
+    "貌似",
+    "感觉",
+    "觉得",
+    "其实",
+    "真的",
+    "到底",
+    "究竟",
+    "大佬",
+    "大佬们",
+    "各位",
+    "大家",
+    "有人",
+    "求问",
+    "问下",
+    "问问",
+    "请教",
+    "麻烦",
+    "俩",
+    "仨",
+    "那俩",
+    "这俩",
+    "那些",
+    "这些",
+    "那边",
+    "这边",
+    "那种",
+    "这种",
+    "那位",
+    "这位",
+    "一点",
+    "点",
+    "点儿",
+    "些",
+    "个",
+    "啦",
+    "哇",
+    "诶",
+    "欸",
+    "噢",
+    "哎",
+    "呐",
+    "嘿",
+    "哈",
+    "哈哈",
+    "图个",
+    "喊",
+    "出来",
+    "帮",
+    "帮人",
+    "能给",
+    "说",
+    "讲",
+    "提到",
+    "提及",
+    "主要",
+    "一起",
+    "最",
+];
+
+/// English words that carry no content (the corpus is Chinese; English
+/// questions are matched by their names and numbers, and by the semantic
+/// retriever).
+pub(super) const ENGLISH_STOP_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "for",
+    "from",
+    "by",
+    "with",
+    "about",
+    "as",
+    "into",
+    "over",
+    "under",
+    "and",
+    "or",
+    "but",
+    "not",
+    "no",
+    "any",
+    "some",
+    "all",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "do",
+    "does",
+    "did",
+    "have",
+    "has",
+    "had",
+    "can",
+    "could",
+    "will",
+    "would",
+    "should",
+    "may",
+    "might",
+    "must",
+    "what",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "when",
+    "where",
+    "why",
+    "how",
+    "there",
+    "their",
+    "they",
+    "them",
+    "he",
+    "she",
+    "his",
+    "her",
+    "we",
+    "our",
+    "you",
+    "your",
+    "i",
+    "me",
+    "my",
+    "so",
+    "than",
+    "then",
+    "too",
+    "very",
+    "just",
+    "also",
+    "up",
+    "out",
+    "if",
+    "more",
+    "most",
+    "much",
+    "many",
+    "such",
+    "say",
+    "says",
+    "said",
+    "tell",
+    "mention",
+    "mentioned",
+    "according",
+    "please",
+    "year",
+    "this",
+    "yes",
 ];
 
 /// Messages that are a greeting or a plea for help rather than a question.
@@ -132,12 +436,41 @@ pub(super) fn distinct<'a>(terms: impl Iterator<Item = &'a str>) -> Vec<String> 
 /// The question with its question words replaced by spaces, so that neither
 /// jieba nor bigrams make terms of them (什么奖 → " 奖", not 么奖).
 pub(super) fn mask_question_words(folded: &str) -> String {
-    let mut out = folded.to_string();
-    for word in QUESTION_WORDS {
+    static LONGEST_FIRST: std::sync::LazyLock<Vec<&str>> = std::sync::LazyLock::new(|| {
+        let mut words = QUESTION_WORDS.to_vec();
+        words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        words
+    });
+    let mut out = mask_english_stop_words(folded);
+    for word in LONGEST_FIRST.iter() {
         if out.contains(word) {
             out = out.replace(word, &" ".repeat(word.chars().count()));
         }
     }
+    out
+}
+
+/// `folded` with its English stop words (whole ASCII words) replaced by spaces.
+fn mask_english_stop_words(folded: &str) -> String {
+    let mut out = String::with_capacity(folded.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if ENGLISH_STOP_WORDS.contains(&word.as_str()) {
+            out.extend(std::iter::repeat_n(' ', word.len()));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in folded.chars() {
+        if c.is_ascii_alphabetic() || (c == '\'' && !word.is_empty()) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
     out
 }
 
@@ -200,6 +533,23 @@ pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_question_forms_standard_and_colloquial() {
+        assert_eq!(
+            mask_question_words("蓝皮书叫啥名").trim(),
+            "蓝皮书    名".trim()
+        );
+        assert!(!mask_question_words("乌镇峰会是几号开幕的").contains('几'));
+        assert_eq!(
+            mask_question_words("what does the report say about ai")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["report", "ai"]
+        );
+        // Content words holding a masked form's chars stay whole.
+        assert!(mask_question_words("整合到什么程度").contains("整合"));
+    }
 
     #[test]
     fn strips_tags_only() {

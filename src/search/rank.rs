@@ -67,15 +67,15 @@ pub(super) fn score_passage(
     let mut content_matched = false;
     let mut sentence_scores = vec![0.0f32; passage.sentences.len()];
     for unit in &analysis.units {
-        let mask = passage.terms.mask_all(&unit.terms);
+        let (mask, credit) = unit.find(passage);
         if mask == 0 {
             continue;
         }
-        covered += unit.weight;
+        covered += unit.weight * credit;
         content_matched |= unit.content;
         for (n, score) in sentence_scores.iter_mut().enumerate() {
             if mask & (1u64 << n.min(63)) != 0 {
-                *score += unit.weight / total;
+                *score += unit.weight * credit / total;
             }
         }
     }
@@ -119,11 +119,14 @@ pub(super) fn score_passage(
 /// terms, else for a word of three or more chars the share of its terms found
 /// (names cut differently, or with one char changed, still count in part).
 fn presence(passage: &Passage, keyword: &Unit) -> f32 {
-    if passage.terms.mask_all(&keyword.terms) != 0 {
-        1.0
-    } else if keyword.terms.len() >= 2 {
-        passage.terms.share(&keyword.terms)
-    } else {
-        0.0
+    let (mask, credit) = keyword.find(passage);
+    if mask != 0 {
+        return credit;
     }
+    keyword
+        .forms
+        .iter()
+        .filter(|f| f.terms.len() >= 2)
+        .map(|f| passage.terms.share(&f.terms))
+        .fold(0.0, f32::max)
 }
