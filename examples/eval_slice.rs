@@ -31,8 +31,7 @@ struct Line {
 }
 
 fn read_lines(path: &Path) -> Result<Vec<Line>, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
@@ -113,7 +112,10 @@ fn slice(source: &Path, target: &Path, name: &str) -> Result<(), String> {
         &dir.join("queries.dev.jsonl"),
         questions.iter().map(|&i| &queries[i]),
     )?;
-    println!("{name}: {asked} questions, {paragraphs} paragraphs → {}", dir.display());
+    println!(
+        "{name}: {asked} questions, {paragraphs} paragraphs → {}",
+        dir.display()
+    );
     Ok(())
 }
 

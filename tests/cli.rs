@@ -247,7 +247,11 @@ fn dotenv_is_loaded_by_default_and_ignored_with_no_dotenv() {
         .output()
         .unwrap();
     assert_eq!(loaded.status.code(), Some(2), "the .env was not loaded");
-    assert!(stderr(&loaded).contains("max_passages"), "{}", stderr(&loaded));
+    assert!(
+        stderr(&loaded).contains("max_passages"),
+        "{}",
+        stderr(&loaded)
+    );
     // As the tests run it: the .env does not count.
     let isolated = bin()
         .current_dir(&dir)
@@ -257,7 +261,11 @@ fn dotenv_is_loaded_by_default_and_ignored_with_no_dotenv() {
         .output()
         .unwrap();
     assert!(isolated.status.success(), "{}", stderr(&isolated));
-    assert!(stdout(&isolated).starts_with("答："), "{}", stdout(&isolated));
+    assert!(
+        stdout(&isolated).starts_with("答："),
+        "{}",
+        stdout(&isolated)
+    );
 
     // `serve` with the flag finds no token even though the .env holds one.
     let out = bin()

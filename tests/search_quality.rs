@@ -37,7 +37,11 @@ fn slice(name: &str) -> (Vec<EvalQuestion>, Engine) {
     let corpus = Corpus::load(&common::data(&format!("{name}/corpus.jsonl"))).unwrap();
     let engine = Engine::new(&corpus, SearchSettings::default()).unwrap();
     let questions = read_questions(&common::data(&format!("{name}/queries.dev.jsonl"))).unwrap();
-    assert!(questions.len() >= 200, "{name}: {} questions", questions.len());
+    assert!(
+        questions.len() >= 200,
+        "{name}: {} questions",
+        questions.len()
+    );
     (questions, engine)
 }
 
@@ -46,7 +50,13 @@ fn share(count: usize, of: usize) -> f64 {
 }
 
 /// Asserts the three figures of a slice against its thresholds.
-fn assert_slice(name: &str, report: &Report, min_hit1: f64, min_aq: f64, max_false_abstentions: f64) {
+fn assert_slice(
+    name: &str,
+    report: &Report,
+    min_hit1: f64,
+    min_aq: f64,
+    max_false_abstentions: f64,
+) {
     let n = report.answerable;
     let (hit1, aq, declined) = (
         share(report.hit1, n),
@@ -54,8 +64,16 @@ fn assert_slice(name: &str, report: &Report, min_hit1: f64, min_aq: f64, max_fal
         share(report.false_abstentions, n),
     );
     println!("{name} slice: {}", report.render(0));
-    assert!(hit1 >= min_hit1, "{name}: hit@1 {hit1:.3} < {min_hit1}\n{}", report.render(20));
-    assert!(aq >= min_aq, "{name}: answer-in-quote@1 {aq:.3} < {min_aq}\n{}", report.render(20));
+    assert!(
+        hit1 >= min_hit1,
+        "{name}: hit@1 {hit1:.3} < {min_hit1}\n{}",
+        report.render(20)
+    );
+    assert!(
+        aq >= min_aq,
+        "{name}: answer-in-quote@1 {aq:.3} < {min_aq}\n{}",
+        report.render(20)
+    );
     assert!(
         declined <= max_false_abstentions,
         "{name}: false abstentions {declined:.3} > {max_false_abstentions}\n{}",
@@ -68,7 +86,10 @@ fn summit_dev_questions_are_answered_from_the_right_paragraph() {
     let questions = read_questions(&common::data("summit/questions.dev.jsonl")).unwrap();
     let report = evaluate_engine(&questions, &common::summit_engine());
     println!("{}", report.render(50));
-    assert!(report.answerable >= 20 && report.unanswerable >= 5, "{report:?}");
+    assert!(
+        report.answerable >= 20 && report.unanswerable >= 5,
+        "{report:?}"
+    );
     assert_eq!(
         report.hit1, report.answerable,
         "every answerable question: gold paragraph first"

@@ -20,7 +20,8 @@ const MAX_EXTRA_SOURCES: usize = 4;
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let corpus = Corpus::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")).unwrap();
+        let corpus =
+            Corpus::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")).unwrap();
         Engine::new(&corpus, SearchSettings::default()).unwrap()
     })
 }
@@ -35,10 +36,14 @@ fn measure(markup: &str) -> (usize, usize) {
     let mut rest = markup;
     while let Some(c) = rest.chars().next() {
         if c == '<' {
-            let end = rest.find('>').unwrap_or_else(|| panic!("unclosed tag in {markup:?}"));
+            let end = rest
+                .find('>')
+                .unwrap_or_else(|| panic!("unclosed tag in {markup:?}"));
             let tag = &rest[1..end];
             if let Some(name) = tag.strip_prefix('/') {
-                let (opened, start) = open.pop().unwrap_or_else(|| panic!("stray </{name}> in {markup:?}"));
+                let (opened, start) = open
+                    .pop()
+                    .unwrap_or_else(|| panic!("stray </{name}> in {markup:?}"));
                 assert_eq!(opened, name, "tags cross in {markup:?}");
                 entities += usize::from(units > start);
             } else {
@@ -48,7 +53,9 @@ fn measure(markup: &str) -> (usize, usize) {
             }
             rest = &rest[end + 1..];
         } else if c == '&' {
-            let end = rest.find(';').unwrap_or_else(|| panic!("bare & in {markup:?}"));
+            let end = rest
+                .find(';')
+                .unwrap_or_else(|| panic!("bare & in {markup:?}"));
             assert!(
                 matches!(&rest[..=end], "&lt;" | "&gt;" | "&amp;" | "&quot;"),
                 "unknown entity {} in {markup:?}",
@@ -70,11 +77,21 @@ fuzz_target!(|data: &[u8]| {
     let question = String::from_utf8_lossy(data);
     let engine = engine();
     let answer = engine.ask(&question);
-    let ctx = render::Context { articles: &engine.index().articles, examples: &[], bot_username: Some("bot") };
+    let ctx = render::Context {
+        articles: &engine.index().articles,
+        examples: &[],
+        bot_username: Some("bot"),
+    };
     for extra in [0, 2, MAX_EXTRA_SOURCES] {
         let (units, entities) = measure(&html::reply(&answer, &ctx, extra));
-        assert!(units <= TELEGRAM_MAX_UTF16, "{units} UTF-16 units with {extra} extra sources");
-        assert!(entities <= TELEGRAM_MAX_ENTITIES, "{entities} entities with {extra} extra sources");
+        assert!(
+            units <= TELEGRAM_MAX_UTF16,
+            "{units} UTF-16 units with {extra} extra sources"
+        );
+        assert!(
+            entities <= TELEGRAM_MAX_ENTITIES,
+            "{entities} entities with {extra} extra sources"
+        );
     }
     let _ = render::json(&answer);
     let _ = render::plain(&answer, &ctx);
