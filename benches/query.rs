@@ -39,7 +39,7 @@ fn bench_queries(c: &mut Criterion, name: &str, engine: &Engine, questions: &[St
 fn summit(c: &mut Criterion) {
     let corpus = Corpus::load(&repo("corpus")).expect("corpus/ loads");
     let engine = Engine::new(&corpus, SearchSettings::default()).expect("index builds");
-    let qs = questions(&repo("../shared/eval/summit/questions.dev.jsonl"));
+    let qs = questions(&repo("tests/data/summit/questions.dev.jsonl"));
     let qs = if qs.is_empty() {
         vec!["乌镇峰会在哪里举行？".to_string()]
     } else {

@@ -14,7 +14,11 @@
 //! 3. faults — the burst again with 10 % of getUpdates/sendMessage calls failing
 //!    (dropped connections, 502, 429) and one SIGTERM restart in the middle.
 //!
-//! Each run checks that every question was answered exactly once.
+//! Each run checks that every question was answered exactly once; the driver
+//! exits 1 if any question was lost or answered twice. The questions are the
+//! summit dev set (tests/data/summit/questions.dev.jsonl); without it the
+//! driver stops with exit 2. Each run gives the bot its own data directory
+//! (question log, state file) and `--no-dotenv`.
 //! `LOAD_ONLY=latency|burst|faults` runs one of them; `LOAD_BOT_LOG=FILE` keeps
 //! the bot's log.
 
@@ -22,8 +26,8 @@
 mod fake_telegram;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use fake_telegram::{FakeTelegram, Fault};
@@ -36,11 +40,21 @@ fn binary() -> PathBuf {
     path
 }
 
-fn start_bot(api: &FakeTelegram) -> Child {
+/// A fresh data directory for one run (kept across the restart of the faults run).
+fn data_dir(run: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("summit-load-{}-{run}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary data directory");
+    dir
+}
+
+fn start_bot(api: &FakeTelegram, data: &Path) -> Child {
     Command::new(binary())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("serve")
+        .args(["--no-dotenv", "serve"])
         .env("TELOXIDE_TOKEN", TOKEN)
+        .env("SUMMIT_FEEDBACK_DB_PATH", data.join("summit-bot.db"))
+        .env("SUMMIT_TELEGRAM_STATE_FILE", data.join("summit-bot.state"))
         .env("TELOXIDE_API_URL", api.url())
         .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "5")
         .env(
@@ -69,22 +83,29 @@ fn terminate(mut child: Child) {
     assert!(status.success(), "bot exit status {status:?}");
 }
 
-fn questions() -> Vec<String> {
+/// The summit dev questions; a missing or empty file is an error, never a
+/// silent fallback to other questions.
+fn questions() -> Result<Vec<String>, String> {
     let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/summit/questions.dev.jsonl");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut out: Vec<String> = text
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/summit/questions.dev.jsonl");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text
         .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v["question"].as_str().map(str::to_string))
-        .collect();
-    if out.is_empty() {
-        out = vec![
-            "乌镇峰会在哪里举行？".into(),
-            "蓝皮书是哪个机构编写的？".into(),
-        ];
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), n + 1))?;
+        let question = value["question"]
+            .as_str()
+            .ok_or_else(|| format!("{}:{}: no \"question\"", path.display(), n + 1))?;
+        out.push(question.to_string());
     }
-    out
+    if out.is_empty() {
+        return Err(format!("{}: no questions", path.display()));
+    }
+    Ok(out)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -150,9 +171,22 @@ async fn wait_all(api: &FakeTelegram, n: usize, limit: Duration) {
     }
 }
 
-async fn latency_run(qs: &[String]) {
+/// Did every pushed question get exactly one reply? Says what went wrong if not.
+fn exactly_once(run: &str, pushed: usize, answered: usize, duplicates: usize) -> bool {
+    let ok = answered == pushed && duplicates == 0;
+    if !ok {
+        eprintln!(
+            "{run}: FAILED: {} of {pushed} questions lost, {duplicates} answered more than once",
+            pushed - answered.min(pushed)
+        );
+    }
+    ok
+}
+
+async fn latency_run(qs: &[String]) -> bool {
     let api = FakeTelegram::builder().token(TOKEN).start().await;
-    let bot = start_bot(&api);
+    let data = data_dir("latency");
+    let bot = start_bot(&api, &data);
     let mut pushed = Pushed::new();
     for i in 0..200 {
         let chat = 10_000 + (i % 20) as i64;
@@ -163,14 +197,18 @@ async fn latency_run(qs: &[String]) {
     }
     let (answered, duplicates, lat) = check(&api, &pushed);
     println!(
-        "latency: {answered}/200 answered, {duplicates} duplicates; reply latency p50 {:.1} ms, p99 {:.1} ms",
+        "latency: {answered}/200 answered ({duplicates} more than once); reply latency p50 {:.1} ms, p99 {:.1} ms",
         percentile(&lat, 0.5).as_secs_f64() * 1e3,
         percentile(&lat, 0.99).as_secs_f64() * 1e3
     );
     terminate(bot);
+    let _ = std::fs::remove_dir_all(&data);
+    exactly_once("latency", pushed.len(), answered, duplicates)
 }
 
-async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) {
+async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) -> bool {
+    let run = if faults { "faults+restart" } else { "burst" };
+    let data = data_dir(if faults { "faults" } else { "burst" });
     let api = FakeTelegram::builder()
         .token(TOKEN)
         .rate_limits(true)
@@ -183,7 +221,7 @@ async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) {
             vec![Fault::Drop, Fault::Status(502), Fault::RetryAfter(1)],
         );
     }
-    let mut bot = start_bot(&api);
+    let mut bot = start_bot(&api, &data);
     let started = Instant::now();
     let mut pushed = Pushed::new();
     for i in 0..total {
@@ -195,7 +233,7 @@ async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) {
         // Restart in the middle: SIGTERM once about half the replies are out.
         wait_all(&api, total / 2, Duration::from_secs(600)).await;
         terminate(bot);
-        bot = start_bot(&api);
+        bot = start_bot(&api, &data);
     }
     wait_all(&api, total, Duration::from_secs(900)).await;
     let elapsed = started.elapsed();
@@ -205,8 +243,8 @@ async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) {
     let per_chat = (total as f64 / chats as f64 - 3.0).max(0.0);
     let minimum = (total as f64 / 30.0).max(per_chat);
     println!(
-        "{}: {answered}/{total} answered exactly once ({duplicates} duplicates) in {:.1} s (minimum the limits allow ≈ {:.1} s); 429s seen {}; latency p50 {:.1} s, p99 {:.1} s",
-        if faults { "faults+restart" } else { "burst" },
+        "{}: {answered}/{total} answered ({duplicates} more than once) in {:.1} s (minimum the limits allow ≈ {:.1} s); 429s seen {}; latency p50 {:.1} s, p99 {:.1} s",
+        run,
         elapsed.as_secs_f64(),
         minimum,
         api.count_429(),
@@ -214,25 +252,39 @@ async fn burst_run(qs: &[String], total: usize, chats: usize, faults: bool) {
         percentile(&lat, 0.99).as_secs_f64(),
     );
     terminate(bot);
+    let _ = std::fs::remove_dir_all(&data);
+    exactly_once(run, total, answered, duplicates)
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> ExitCode {
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
     let total = args.first().copied().unwrap_or(1000);
-    let chats = args.get(1).copied().unwrap_or(200);
-    let qs = questions();
+    let chats = args.get(1).copied().unwrap_or(200).max(1);
+    let qs = match questions() {
+        Ok(qs) => qs,
+        Err(e) => {
+            eprintln!("load: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let only = std::env::var("LOAD_ONLY").unwrap_or_default();
+    let mut ok = true;
     if only.is_empty() || only == "latency" {
-        latency_run(&qs).await;
+        ok &= latency_run(&qs).await;
     }
     if only.is_empty() || only == "burst" {
-        burst_run(&qs, total, chats, false).await;
+        ok &= burst_run(&qs, total, chats, false).await;
     }
     if only.is_empty() || only == "faults" {
-        burst_run(&qs, total, chats, true).await;
+        ok &= burst_run(&qs, total, chats, true).await;
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

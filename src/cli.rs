@@ -29,6 +29,10 @@ pub struct Cli {
     /// Corpus: a directory of Markdown articles or a JSONL file of {"id","title","text"}.
     #[arg(long, global = true, value_name = "PATH")]
     corpus: Option<PathBuf>,
+    /// Ignore `.env`: only the real environment counts (the tests run the
+    /// binary this way, so a developer's `.env` cannot reach them).
+    #[arg(long, global = true)]
+    no_dotenv: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -121,7 +125,9 @@ impl AppError {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = dotenvy::dotenv();
+    if !cli.no_dotenv {
+        let _ = dotenvy::dotenv();
+    }
     let serving = matches!(cli.command, None | Some(Command::Serve));
     init_logging(if serving { "info" } else { "warn" });
     match run(cli) {

@@ -209,7 +209,7 @@ async fn report_until(db: &Path, want: &[&str]) -> String {
     for _ in 0..50 {
         let out = Command::new(env!("CARGO_BIN_EXE_summit-bot"))
             .current_dir(common::repo(""))
-            .args(["report", "--since", "7d", "--db"])
+            .args(["--no-dotenv", "report", "--since", "7d", "--db"])
             .arg(db)
             .output()
             .expect("report runs");
@@ -296,7 +296,7 @@ async fn votes_and_questions_are_stored_and_reported() {
 
     // A bad --since is a clear error.
     let out = Command::new(env!("CARGO_BIN_EXE_summit-bot"))
-        .args(["report", "--since", "soon", "--db"])
+        .args(["--no-dotenv", "report", "--since", "soon", "--db"])
         .arg(&db)
         .output()
         .unwrap();

@@ -5,15 +5,9 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// The binary, isolated from the developer's shell and `.env` (see `common::summit_bot`).
 fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_summit-bot"));
-    cmd.current_dir(common::repo(""));
-    // The tests must not depend on the developer's environment.
-    for (name, _) in std::env::vars() {
-        if name.starts_with("SUMMIT_") || name.starts_with("TELOXIDE_") {
-            cmd.env_remove(name);
-        }
-    }
+    let mut cmd = common::summit_bot();
     cmd.env("RUST_LOG", "warn");
     cmd
 }
@@ -228,6 +222,62 @@ fn bad_setting_is_one_line_and_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+}
+
+/// A `.env` in the working directory is what `serve`/`ask` load by default;
+/// `--no-dotenv` (which every test uses) ignores it, so a developer's `.env`
+/// can neither change a test nor hand a test its real token.
+#[test]
+fn dotenv_is_loaded_by_default_and_ignored_with_no_dotenv() {
+    let dir = tempdir("dotenv");
+    std::fs::write(
+        dir.join(".env"),
+        "TELOXIDE_TOKEN=123456:REAL-token-from-dotenv\nTELOXIDE_API_URL=http://127.0.0.1:9/\nSUMMIT_SEARCH_MAX_PASSAGES=0\n",
+    )
+    .unwrap();
+    let corpus = common::repo("corpus");
+    let question = "乌镇峰会在哪里举行？";
+    // As a user runs it (empty environment, no flag): the .env counts.
+    let loaded = Command::new(env!("CARGO_BIN_EXE_summit-bot"))
+        .env_clear()
+        .current_dir(&dir)
+        .arg("--corpus")
+        .arg(&corpus)
+        .args(["ask", question])
+        .output()
+        .unwrap();
+    assert_eq!(loaded.status.code(), Some(2), "the .env was not loaded");
+    assert!(
+        stderr(&loaded).contains("max_passages"),
+        "{}",
+        stderr(&loaded)
+    );
+    // As the tests run it: the .env does not count.
+    let isolated = bin()
+        .current_dir(&dir)
+        .arg("--corpus")
+        .arg(&corpus)
+        .args(["ask", question])
+        .output()
+        .unwrap();
+    assert!(isolated.status.success(), "{}", stderr(&isolated));
+    assert!(
+        stdout(&isolated).starts_with("答："),
+        "{}",
+        stdout(&isolated)
+    );
+
+    // `serve` with the flag finds no token even though the .env holds one.
+    let out = bin()
+        .current_dir(&dir)
+        .args(["--corpus"])
+        .arg(&corpus)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(".env.example"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {

@@ -2,13 +2,16 @@
 //! committed `corpus/`, and the repairs the seed needs must be visible in it.
 
 use std::path::Path;
-use std::time::Instant;
 
 use summit_bot::corpus::{import_raw, write_corpus, Article, BlockKind, Corpus};
 use summit_bot::text::is_cjk;
 
 /// The raw newspaper text the committed corpus was imported from.
-const SEED: &str = "../shared/seeds/000_3d05a6fa01f90e66.txt";
+const SEED: &str = "tests/data/seeds/000_3d05a6fa01f90e66.txt";
+
+/// Paragraphs in the committed slices (tests/data/README.md).
+const DRCD_SLICE_PARAGRAPHS: usize = 345;
+const CMRC_SLICE_PARAGRAPHS: usize = 331;
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,7 +22,7 @@ fn seed() -> String {
     let path = manifest_dir().join(SEED);
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "the importer's seed {} cannot be read ({e}); it is expected in ../shared beside the repository",
+            "the importer's seed {} cannot be read ({e}); it is committed under tests/data/seeds/",
             path.display()
         )
     })
@@ -267,44 +270,37 @@ fn write_corpus_output_loads_back() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The eval corpora live outside the repository; skip (loudly) when absent.
-fn load_eval(name: &str) -> Option<Corpus> {
+/// The committed slice of an evaluation corpus (`tests/data/<name>/corpus.jsonl`).
+/// A missing file fails the test and names it.
+fn load_eval(name: &str) -> Corpus {
     let path = manifest_dir()
-        .join("../shared/eval")
+        .join("tests/data")
         .join(name)
         .join("corpus.jsonl");
-    if !path.exists() {
-        eprintln!("note: {} is absent, skipping", path.display());
-        return None;
-    }
-    let started = Instant::now();
-    let corpus = Corpus::load(&path).expect("the eval corpus loads");
-    eprintln!(
-        "{name}: {} records in {:?}",
-        corpus.articles.len(),
-        started.elapsed()
-    );
-    Some(corpus)
+    Corpus::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every record of a JSONL corpus is one article holding one non-empty paragraph
+/// under its id, and the ids are unique.
+fn assert_one_paragraph_per_record(corpus: &Corpus, expected: usize) {
+    assert!(corpus.records);
+    assert_eq!(corpus.articles.len(), expected);
+    assert!(corpus
+        .articles
+        .iter()
+        .all(|a| a.blocks.len() == 1 && !a.blocks[0].text.is_empty() && !a.title.is_empty()));
+    let mut ids: Vec<&str> = corpus.articles.iter().map(|a| a.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), expected, "duplicate record ids");
 }
 
 #[test]
 fn drcd_jsonl_loads() {
-    let Some(corpus) = load_eval("drcd") else {
-        return;
-    };
-    assert!(corpus.records);
-    assert_eq!(corpus.articles.len(), 2000);
-    assert!(corpus
-        .articles
-        .iter()
-        .all(|a| a.blocks.len() == 1 && !a.blocks[0].text.is_empty()));
+    assert_one_paragraph_per_record(&load_eval("drcd"), DRCD_SLICE_PARAGRAPHS);
 }
 
 #[test]
 fn cmrc2018_jsonl_loads() {
-    let Some(corpus) = load_eval("cmrc2018") else {
-        return;
-    };
-    assert!(corpus.records);
-    assert_eq!(corpus.articles.len(), 1104);
+    assert_one_paragraph_per_record(&load_eval("cmrc2018"), CMRC_SLICE_PARAGRAPHS);
 }

@@ -59,7 +59,7 @@ fn index_dirs(root: &Path) -> Vec<String> {
 
 /// The summit dev questions.
 fn questions() -> Vec<String> {
-    read_questions(&common::shared("eval/summit/questions.dev.jsonl"))
+    read_questions(&common::data("summit/questions.dev.jsonl"))
         .unwrap()
         .into_iter()
         .map(|q| q.question)
@@ -225,12 +225,11 @@ fn on_disk_answers_equal_in_ram_answers() {
 fn index_command_builds_then_reuses_and_ask_uses_it() {
     let (corpus, root, _scratch) = scratch("cli");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_summit-bot"))
+        let out = common::summit_bot()
             .args(args)
             .arg("--corpus")
             .arg(&corpus)
             .env("SUMMIT_INDEX_PATH", &root)
-            .env_remove("RUST_LOG")
             .output()
             .unwrap();
         assert!(out.status.success(), "{args:?}: {out:?}");

@@ -516,7 +516,7 @@ async fn flood_control_slows_one_user_only() {
 fn half_configured_webhook_is_a_settings_error() {
     let output = Command::new(env!("CARGO_BIN_EXE_summit-bot"))
         .current_dir(common::repo(""))
-        .arg("serve")
+        .args(["--no-dotenv", "serve"])
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("TELOXIDE_API_URL", "http://127.0.0.1:9/")
         .env("SUMMIT_WEBHOOK_URL", "https://bot.example.org/tg")
@@ -528,7 +528,7 @@ fn half_configured_webhook_is_a_settings_error() {
     assert!(stderr.contains("SUMMIT_WEBHOOK_LISTEN"), "{stderr}");
     let output = Command::new(env!("CARGO_BIN_EXE_summit-bot"))
         .current_dir(common::repo(""))
-        .arg("serve")
+        .args(["--no-dotenv", "serve"])
         .env("TELOXIDE_TOKEN", TOKEN)
         .env("SUMMIT_METRICS_LISTEN", "localhost")
         .output()

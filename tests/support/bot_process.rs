@@ -2,7 +2,9 @@
 //! Bot API server: what the end-to-end tests drive.
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,15 +18,38 @@ pub struct BotProcess {
     child: Child,
     /// Its stderr, read as it comes by a thread (a full pipe would stall the bot).
     log: Arc<Mutex<String>>,
+    /// Its own data directory (question log, state file), removed when dropped.
+    data: PathBuf,
+}
+
+/// A fresh data directory for one bot process.
+fn data_dir() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("summit-bot-data-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a data directory for the bot");
+    dir
 }
 
 impl BotProcess {
     /// Starts the bot against `api` from the repository root, with a 2 s poll
     /// timeout (quick shutdowns), `RUST_LOG=debug` and `extra_env` on top.
+    /// Isolated from the developer's machine: no `.env`, no inherited
+    /// `SUMMIT_*`/`TELOXIDE_*` variables, and its own data directory.
     pub fn start(api: &FakeTelegram, extra_env: &[(&str, &str)]) -> BotProcess {
+        let data = data_dir();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_summit-bot"));
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("SUMMIT_") || name.starts_with("TELOXIDE_") {
+                cmd.env_remove(name.as_ref());
+            }
+        }
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .arg("serve")
+            .args(["--no-dotenv", "serve"])
+            .env("SUMMIT_FEEDBACK_DB_PATH", data.join("summit-bot.db"))
+            .env("SUMMIT_TELEGRAM_STATE_FILE", data.join("summit-bot.state"))
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url())
             .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "2")
@@ -51,7 +76,7 @@ impl BotProcess {
                 }
             });
         }
-        BotProcess { child, log }
+        BotProcess { child, log, data }
     }
 
     /// Sends a signal by name (`TERM`, `HUP`, …).
@@ -88,5 +113,6 @@ impl Drop for BotProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
     }
 }
