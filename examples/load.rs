@@ -22,7 +22,7 @@
 //! `LOAD_ONLY=latency|burst|faults` runs one of them; `LOAD_BOT_LOG=FILE` keeps
 //! the bot's log.
 
-#[path = "../tests/support/fake_telegram.rs"]
+#[path = "../tests/support/fake_telegram/mod.rs"]
 mod fake_telegram;
 
 use std::collections::HashMap;

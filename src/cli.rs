@@ -210,7 +210,7 @@ fn serve(config: Config) -> Result<ExitCode, AppError> {
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let stop = bot::stop_on_signals();
+        let stop = crate::shutdown::stop_on_signals();
         bot::serve(config, credentials, engine, stop).await
     })?;
     Ok(ExitCode::SUCCESS)

@@ -358,11 +358,11 @@ fn prompt_key(conn: &Connection, (chat, message): (i64, i64)) -> rusqlite::Resul
             salt
         }
     };
-    let mut hash = crate::stable_hash::Fnv::new();
-    hash.write(salt.as_bytes());
-    hash.write(&chat.to_le_bytes());
-    hash.write(&message.to_le_bytes());
-    Ok(format!("{:016x}", hash.finish()))
+    let mut hash = xxhash_rust::xxh3::Xxh3::new();
+    hash.update(salt.as_bytes());
+    hash.update(&chat.to_le_bytes());
+    hash.update(&message.to_le_bytes());
+    Ok(format!("{:016x}", hash.digest()))
 }
 
 /// 128 random bits as hex, from std's randomly keyed hasher (no extra crate).

@@ -2,7 +2,7 @@
 //! Summit by quoting the summit's news articles, with the source of every quote.
 //!
 //! Dependencies run one way: `bot` → `render` → `search` → `index` → `text`;
-//! `corpus` feeds `index`.
+//! `corpus` feeds `index`; `bot`, `ops` and `reload` share the leaf `shutdown`.
 
 pub mod bot;
 pub mod cli;
@@ -18,5 +18,5 @@ pub mod reload;
 pub mod render;
 pub mod report;
 pub mod search;
-pub mod stable_hash;
+pub mod shutdown;
 pub mod text;

@@ -14,11 +14,11 @@ use arc_swap::ArcSwap;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::bot::Stop;
 use crate::corpus::CorpusError;
 use crate::index::{IndexError, IndexSettings, SearchIndex};
 use crate::ops::Ops;
 use crate::search::{Engine, SearchSettings};
+use crate::shutdown::Stop;
 
 /// Quiet time after the last file change before the corpus is reloaded.
 const DEBOUNCE: Duration = Duration::from_secs(1);

@@ -15,7 +15,6 @@
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::search::{Answer, Engine};
-use crate::stable_hash::Fnv;
 
 /// Telegram's limit on `callback_data`.
 pub const MAX_DATA_BYTES: usize = 64;
@@ -66,9 +65,8 @@ pub fn fingerprint(engine: &Engine) -> String {
 /// An 8-hex-digit hash of a question, linking a vote to the question log
 /// without putting the question itself (up to 500 chars) in the button.
 pub fn question_hash(question: &str) -> String {
-    let mut hash = Fnv::new();
-    hash.write(question.trim().as_bytes());
-    format!("{:08x}", hash.finish() & 0xffff_ffff)
+    let hash = xxhash_rust::xxh3::xxh3_64(question.trim().as_bytes());
+    format!("{:08x}", hash & 0xffff_ffff)
 }
 
 /// Encodes `action` for `fingerprint`. Lists are cut (from the end) until the

@@ -10,20 +10,17 @@
 
 use std::sync::Arc;
 
-use teloxide::prelude::*;
 use teloxide::types::{
-    CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, ParseMode, ReplyParameters, User,
+    CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, ReplyMarkup, User,
 };
 
 use super::buttons::{self, Action, DataError};
-use super::delivery::with_retries;
+use super::context::BotContext;
 use super::extras::chat_type;
-use super::handler::{plain_html, send_reply};
-use super::BotContext;
+use super::send::{self, toast};
 use crate::feedback::Record;
 use crate::index::Passage;
-use crate::render::html::escape;
-use crate::render::passages;
+use crate::render::{html, passages};
 
 pub const STALE: &str = "这个按钮已过期（资料已更新），请重新提问。";
 pub const FORGED: &str = "无法识别这个按钮，请重新提问。";
@@ -46,7 +43,7 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
         (Ok(action), Some(message)) => (action, message),
         (Ok(_), None) => {
             // A press on a message we cannot see (too old, or inline): stale.
-            notify(ctx, &query, Some(STALE)).await;
+            toast(ctx, &query, Some(STALE)).await;
             return;
         }
         (Err(err), _) => {
@@ -55,13 +52,13 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
                 DataError::Stale => STALE,
                 DataError::Forged => FORGED,
             };
-            notify(ctx, &query, Some(notice)).await;
+            toast(ctx, &query, Some(notice)).await;
             return;
         }
     };
     match action {
         Action::More(list) => {
-            notify(ctx, &query, None).await;
+            toast(ctx, &query, None).await;
             let page = list.len().min(buttons::MORE_PAGE);
             let shown: Vec<Arc<Passage>> = list[..page]
                 .iter()
@@ -75,23 +72,29 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
                     &fingerprint,
                 )]])
             });
-            send_reply(ctx, message, html, keyboard).await;
+            send::reply(
+                ctx,
+                message,
+                html,
+                keyboard.map(ReplyMarkup::InlineKeyboard),
+            )
+            .await;
         }
         Action::Context(n) => {
-            notify(ctx, &query, None).await;
+            toast(ctx, &query, None).await;
             let Some(at) = engine.passage(n) else {
                 return;
             };
             let (before, after) = engine.index().neighbours(n);
             let html = passages::context(before.as_deref(), &at, after.as_deref());
-            send_reply(ctx, message, html, None).await;
+            send::reply(ctx, message, html, None).await;
         }
         Action::Vote {
             up,
             question,
             passages,
         } => {
-            notify(ctx, &query, Some(if up { THANKS } else { THANKS_DOWN })).await;
+            toast(ctx, &query, Some(if up { THANKS } else { THANKS_DOWN })).await;
             let prompt = if up {
                 None
             } else {
@@ -133,59 +136,24 @@ pub async fn take_reason(ctx: &BotContext, msg: &Message) -> bool {
         prompt: (msg.chat.id.0, i64::from(prompt.id.0)),
         text,
     });
-    send_reply(ctx, msg, plain_html(REASON_STORED), None).await;
+    send::reply_text(ctx, msg, REASON_STORED).await;
     true
-}
-
-/// answerCallbackQuery, with `text` as a toast (never an alert: nothing here
-/// needs confirming). Failures are logged: the press itself is already handled.
-async fn notify(ctx: &BotContext, query: &CallbackQuery, text: Option<&str>) {
-    let answer = || {
-        let mut request = ctx.bot.answer_callback_query(query.id.clone());
-        if let Some(text) = text {
-            request = request.text(text).show_alert(false);
-        }
-        request.send()
-    };
-    if let Err(err) = with_retries(ctx.config.telegram.send_retries, answer, |_| {}).await {
-        tracing::warn!(error = %err, "answerCallbackQuery failed");
-    }
 }
 
 /// Sends the optional-reason prompt under the answer; its (chat, message) id
 /// links a later reply to the vote. In a group the prompt mentions the voter
 /// so that the forced reply field opens for them alone (`selective`).
 async fn ask_reason(ctx: &BotContext, answer: &Message, voter: &User) -> Option<(i64, i64)> {
-    let chat = answer.chat.id;
     let private = answer.chat.is_private();
-    let text = if private {
-        REASON_PROMPT.to_string()
+    let (text, mut force) = if private {
+        (html::plain(REASON_PROMPT), ForceReply::new())
     } else {
-        format!(
-            "<a href=\"tg://user?id={}\">{}</a>，{REASON_PROMPT}",
-            voter.id.0,
-            escape(&voter.first_name)
-        )
+        let text = html::mention(voter.id.0, &voter.first_name, REASON_PROMPT);
+        (text, ForceReply::new().selective())
     };
-    let send = || {
-        let mut force = ForceReply::new().input_field_placeholder(Some("原因（可选）".to_string()));
-        if !private {
-            force = force.selective();
-        }
-        ctx.bot
-            .send_message(chat, text.clone())
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(ReplyParameters::new(answer.id).allow_sending_without_reply())
-            .reply_markup(force)
-            .send()
-    };
-    match with_retries(ctx.config.telegram.send_retries, send, |_| {}).await {
-        Ok(sent) => Some((chat.0, i64::from(sent.id.0))),
-        Err(err) => {
-            tracing::warn!(error = %err, "could not ask for a reason");
-            None
-        }
-    }
+    force = force.input_field_placeholder(Some("原因（可选）".to_string()));
+    let sent = send::reply(ctx, answer, text, Some(ReplyMarkup::ForceReply(force))).await?;
+    Some((sent.chat.id.0, i64::from(sent.id.0)))
 }
 
 /// The question the answer replied to, when Telegram included it and it is

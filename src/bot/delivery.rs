@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use teloxide::{ApiError, RequestError};
 
+use crate::ops::Metrics;
+
 /// What to do after a failed request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -110,6 +112,26 @@ where
         on_retry(failure);
         tokio::time::sleep(wait).await;
     }
+}
+
+/// [`with_retries`], with every retried and every final failure counted in
+/// the metrics under `method` (the Bot API method name, e.g. `sendMessage`).
+pub async fn counted<T, F, Fut>(
+    metrics: &Metrics,
+    method: &'static str,
+    retries: u32,
+    send: F,
+) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RequestError>>,
+{
+    let on_retry = |failure| metrics.api_failure(method, kind(failure), true);
+    let result = with_retries(retries, send, on_retry).await;
+    if let Err(err) = &result {
+        metrics.api_failure(method, kind(classify(err)), false);
+    }
+    result
 }
 
 #[cfg(test)]

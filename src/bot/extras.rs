@@ -1,12 +1,12 @@
 //! What goes out with a chat answer besides its text: the keyboard under it
-//! and the question-log entry.
+//! and the question-log entry, both from the engine that answered.
 
 use teloxide::types::{Chat, InlineKeyboardMarkup};
 
 use super::buttons;
-use super::BotContext;
+use super::context::BotContext;
 use crate::feedback::{Record, Via};
-use crate::search::Answer;
+use crate::search::{Answer, Engine};
 
 /// The chat type as stored in the log (no chat id: see `feedback`).
 pub fn chat_type(chat: &Chat) -> &'static str {
@@ -30,21 +30,27 @@ pub fn shown(ctx: &BotContext) -> usize {
 /// the reply quotes nothing).
 pub fn after_answer(
     ctx: &BotContext,
+    engine: &Engine,
     chat: &Chat,
     answer: &Answer,
 ) -> Option<InlineKeyboardMarkup> {
     let shown = shown(ctx);
-    log_question(ctx, answer, Via::Chat, chat_type(chat), shown);
-    let engine = ctx.engine();
-    buttons::answer_keyboard(answer, shown, &buttons::fingerprint(&engine))
+    log_question(ctx, engine, answer, Via::Chat, chat_type(chat), shown);
+    buttons::answer_keyboard(answer, shown, &buttons::fingerprint(engine))
 }
 
 /// Queues the question-log entry for `answer` (when questions are logged).
-pub fn log_question(ctx: &BotContext, answer: &Answer, via: Via, chat_type: &str, shown: usize) {
+pub fn log_question(
+    ctx: &BotContext,
+    engine: &Engine,
+    answer: &Answer,
+    via: Via,
+    chat_type: &str,
+    shown: usize,
+) {
     if !ctx.feedback.stores_questions() {
         return;
     }
-    let engine = ctx.engine();
     let passages = answer
         .passages
         .iter()

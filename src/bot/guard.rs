@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use teloxide::types::Message;
 
 use super::access::{Admission, Flood};
-use super::route::{Identity, Intent};
-use super::BotContext;
+use super::context::BotContext;
+use super::route::{self, Command, Intent, Parsed};
 use crate::messages;
 use crate::ops::{ChatType, Verdict};
 use crate::search::Answer;
@@ -27,13 +27,6 @@ pub enum Screened {
     Drop,
 }
 
-/// An admin-only command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AdminCommand {
-    Reload,
-    Stats,
-}
-
 pub fn chat_type(msg: &Message) -> ChatType {
     if msg.chat.is_private() {
         ChatType::Private
@@ -48,13 +41,16 @@ pub fn chat_type(msg: &Message) -> ChatType {
 /// Dependency requirements: `ctx.access` (admin ids), `ctx.reloader`, `ctx.ops`.
 pub async fn admin(ctx: &BotContext, msg: &Message) -> Option<String> {
     let user = msg.from.as_ref().filter(|u| !u.is_bot)?;
-    let command = admin_command(msg.text()?, &ctx.me)?;
+    let command = match route::parse(msg.text()?, &ctx.me) {
+        Parsed::Ours(command @ (Command::Reload | Command::Stats)) => command,
+        _ => return None,
+    };
     if !ctx.access.is_admin(user.id.0) {
         return None;
     }
     Some(match command {
-        AdminCommand::Stats => stats_text(ctx).await,
-        AdminCommand::Reload => {
+        Command::Stats => stats_text(ctx).await,
+        _ => {
             let reason = format!("/reload by admin {}", user.id.0);
             match ctx.reloader.reload(&reason).await {
                 Ok(size) => messages::reloaded(size.articles, size.paragraphs),
@@ -80,24 +76,6 @@ async fn stats_text(ctx: &BotContext) -> String {
     }
     // One Telegram message holds 4096 characters; the report's tail is the least important.
     crate::render::shorten(&text, 3500)
-}
-
-/// `/reload` or `/stats`, alone or addressed to us (`/stats@our_bot`).
-fn admin_command(text: &str, me: &Identity) -> Option<AdminCommand> {
-    let rest = text.trim().strip_prefix('/')?;
-    let head = rest.split_whitespace().next().unwrap_or("");
-    let (name, addressee) = match head.split_once('@') {
-        Some((name, bot)) => (name, Some(bot)),
-        None => (head, None),
-    };
-    if addressee.is_some_and(|bot| !bot.eq_ignore_ascii_case(&me.username)) {
-        return None;
-    }
-    match name.to_ascii_lowercase().as_str() {
-        "reload" => Some(AdminCommand::Reload),
-        "stats" => Some(AdminCommand::Stats),
-        _ => None,
-    }
 }
 
 /// Applies the allowlist to anything we would answer, and flood control to
@@ -156,26 +134,4 @@ pub fn answered(ctx: &BotContext, msg: &Message, answer: &Answer, elapsed: Durat
         &answer.question,
     );
     ctx.ops.metrics.latency(elapsed);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use teloxide::types::UserId;
-
-    #[test]
-    fn admin_commands_are_recognised() {
-        let me = Identity {
-            id: UserId(1),
-            username: "summit_bot".to_string(),
-        };
-        assert_eq!(admin_command("/reload", &me), Some(AdminCommand::Reload));
-        assert_eq!(
-            admin_command("/stats@Summit_Bot", &me),
-            Some(AdminCommand::Stats)
-        );
-        assert_eq!(admin_command("/stats@other_bot", &me), None);
-        assert_eq!(admin_command("/reloaded", &me), None);
-        assert_eq!(admin_command("reload", &me), None);
-    }
 }

@@ -3,16 +3,15 @@
 use std::time::Instant;
 
 use teloxide::prelude::*;
-use teloxide::types::{
-    InlineKeyboardMarkup, LinkPreviewOptions, Message, ParseMode, ReplyParameters, UpdateKind,
-};
+use teloxide::types::{Message, ReplyMarkup, UpdateKind};
 
-use super::delivery::{self, with_retries, Failure};
+use super::context::BotContext;
 use super::guard::{self, Screened};
 use super::route::{self, Command, Intent};
-use super::BotContext;
+use super::{buttons, callbacks, extras, inline, send};
 use crate::messages;
-use crate::render::{self, html::Html};
+use crate::render::{self, html};
+use crate::search::Engine;
 
 /// Handles one update: messages, inline queries and button presses.
 pub async fn handle_update(ctx: &BotContext, update: Update) {
@@ -21,10 +20,10 @@ pub async fn handle_update(ctx: &BotContext, update: Update) {
         // The allowlist holds for inline queries (by user) and button presses
         // (by chat) too; they get silence rather than a refusal.
         UpdateKind::InlineQuery(query) if ctx.access.allows(query.from.id.0 as i64) => {
-            super::inline::handle(ctx, query).await
+            inline::handle(ctx, query).await
         }
         UpdateKind::CallbackQuery(query) if ctx.access.allows(callback_chat(&query)) => {
-            super::callbacks::handle(ctx, query).await
+            callbacks::handle(ctx, query).await
         }
         _ => {}
     }
@@ -41,53 +40,60 @@ fn callback_chat(query: &teloxide::types::CallbackQuery) -> i64 {
 async fn handle_message(ctx: &BotContext, msg: &Message) {
     let started = Instant::now();
     if let Some(text) = guard::admin(ctx, msg).await {
-        return send_reply(ctx, msg, plain_html(&text), None).await;
+        send::reply_text(ctx, msg, &text).await;
+        return;
     }
-    if super::callbacks::take_reason(ctx, msg).await {
+    if callbacks::take_reason(ctx, msg).await {
         return;
     }
     let intent = route::route(msg, &ctx.me, ctx.config.telegram.group_mode);
     let intent = match guard::screen(ctx, msg, intent) {
         Screened::Pass(intent) => intent,
-        Screened::Reply(text) => return send_reply(ctx, msg, plain_html(text), None).await,
+        Screened::Reply(text) => {
+            send::reply_text(ctx, msg, text).await;
+            return;
+        }
         Screened::Drop => return,
     };
+    // One engine for the whole update, even if a reload swaps it meanwhile.
+    let engine = ctx.engine();
     let mut keyboard = None;
-    let html = match intent {
+    let markup_html = match intent {
         Intent::Ignore => return,
-        Intent::NonText => plain_html(messages::NON_TEXT),
-        Intent::Command(command) => plain_html(&command_text(ctx, command)),
+        Intent::NonText => html::plain(messages::NON_TEXT),
+        Intent::Command(command) => html::plain(&command_text(ctx, &engine, &command)),
         Intent::Question(question) => {
             if question.chars().count() > ctx.config.telegram.max_question_chars {
                 guard::rejected(ctx, msg, &question);
-                plain_html(messages::TOO_LONG)
+                html::plain(messages::TOO_LONG)
             } else {
-                let (html, buttons) = answer_html(ctx, msg, question, started).await;
-                keyboard = buttons;
-                html
+                let (markup_html, buttons) =
+                    answer_html(ctx, &engine, msg, question, started).await;
+                keyboard = buttons.map(ReplyMarkup::InlineKeyboard);
+                markup_html
             }
         }
     };
-    send_reply(ctx, msg, html, keyboard).await;
+    send::reply(ctx, msg, markup_html, keyboard).await;
 }
 
-/// Searches off the async runtime (a search is CPU work) and renders the reply.
+/// Searches off the async runtime (a search is CPU work) and renders the
+/// reply and its buttons, all from `engine`.
 async fn answer_html(
     ctx: &BotContext,
+    engine: &std::sync::Arc<Engine>,
     msg: &Message,
     question: String,
     started: Instant,
-) -> (String, Option<InlineKeyboardMarkup>) {
-    // One engine for search and rendering, even if a reload swaps it meanwhile.
-    let engine = ctx.engine();
+) -> (String, Option<teloxide::types::InlineKeyboardMarkup>) {
     let searcher = engine.clone();
-    let passages = super::buttons::ANSWER_PASSAGES;
+    let passages = buttons::ANSWER_PASSAGES;
     let answer =
         match tokio::task::spawn_blocking(move || searcher.ask_with(&question, passages)).await {
             Ok(answer) => answer,
             Err(err) => {
                 tracing::error!(error = %err, "search task failed");
-                return (plain_html(messages::ERROR), None);
+                return (html::plain(messages::ERROR), None);
             }
         };
     tracing::info!(
@@ -102,27 +108,16 @@ async fn answer_html(
         examples: &ctx.config.help.examples,
         bot_username: Some(&ctx.me.username),
     };
-    let html = render::html::reply(&answer, &render_ctx, ctx.config.telegram.extra_sources);
+    let markup_html = html::reply(&answer, &render_ctx, ctx.config.telegram.extra_sources);
     guard::answered(ctx, msg, &answer, started.elapsed());
-    (html, super::extras::after_answer(ctx, &msg.chat, &answer))
+    let keyboard = extras::after_answer(ctx, engine, &msg.chat, &answer);
+    (markup_html, keyboard)
 }
 
-pub fn plain_html(text: &str) -> String {
-    let mut html = Html::new();
-    html.text(text);
-    html.into_markup()
-}
-
-fn command_text(ctx: &BotContext, command: Command) -> String {
-    let engine = ctx.engine();
+fn command_text(ctx: &BotContext, engine: &Engine, command: &Command) -> String {
     let articles = &engine.index().articles;
     match command {
-        Command::Start | Command::Help => {
-            messages::help(articles, &ctx.config.help.examples, Some(&ctx.me.username))
-        }
-        Command::Sources => messages::coverage(articles),
-        Command::About => messages::about(engine.index().passages.len(), articles.len()),
-        Command::AskUsage => format!(
+        Command::Ask(_) => format!(
             "用法：/ask 问题，例如 /ask {}",
             ctx.config
                 .help
@@ -130,95 +125,12 @@ fn command_text(ctx: &BotContext, command: Command) -> String {
                 .first()
                 .map_or("乌镇峰会在哪里举行？", |s| s.as_str())
         ),
-    }
-}
-
-/// Sends `html` as a reply to `msg`, with retries; if Telegram rejects the
-/// markup, sends it again as plain text rather than losing it.
-pub async fn send_reply(
-    ctx: &BotContext,
-    msg: &Message,
-    html: String,
-    reply_markup: Option<InlineKeyboardMarkup>,
-) {
-    let retries = ctx.config.telegram.send_retries;
-    let chat = msg.chat.id;
-    let reply_to = ReplyParameters::new(msg.id).allow_sending_without_reply();
-    let no_preview = LinkPreviewOptions {
-        is_disabled: true,
-        url: None,
-        prefer_small_media: false,
-        prefer_large_media: false,
-        show_above_text: false,
-    };
-    let log_retry = |failure: Failure| {
-        ctx.ops
-            .metrics
-            .api_failure("sendMessage", delivery::kind(failure), true);
-        tracing::warn!(
-            chat = chat.0,
-            kind = delivery::kind(failure),
-            "sendMessage failed; retrying"
-        )
-    };
-    let send_html = || {
-        let mut request = ctx
-            .bot
-            .send_message(chat, html.clone())
-            .parse_mode(ParseMode::Html)
-            .reply_parameters(reply_to.clone())
-            .link_preview_options(no_preview.clone());
-        if let Some(markup) = &reply_markup {
-            request = request.reply_markup(markup.clone());
-        }
-        request.send()
-    };
-    let err = match with_retries(retries, send_html, log_retry).await {
-        Ok(_) => return,
-        Err(err) => err,
-    };
-    if delivery::classify(&err) == Failure::BadMarkup {
-        count_lost(ctx, &err);
-        tracing::error!(chat = chat.0, error = %err, "reply markup rejected; sending plain text");
-        let plain = strip_markup(&html);
-        let send_plain = || {
-            ctx.bot
-                .send_message(chat, plain.clone())
-                .reply_parameters(reply_to.clone())
-                .link_preview_options(no_preview.clone())
-                .send()
-        };
-        if let Err(err) = with_retries(retries, send_plain, log_retry).await {
-            count_lost(ctx, &err);
-            tracing::error!(chat = chat.0, error = %err, "reply lost");
-        }
-    } else {
-        count_lost(ctx, &err);
-        tracing::error!(chat = chat.0, error = %err, "reply lost");
-    }
-}
-
-/// Counts a send that failed for good (a markup rejection is counted too: it
-/// is followed by the plain-text attempt, counted on its own).
-fn count_lost(ctx: &BotContext, err: &teloxide::RequestError) {
-    let kind = delivery::kind(delivery::classify(err));
-    ctx.ops.metrics.api_failure("sendMessage", kind, false);
-}
-
-/// The visible text of our own markup (tags removed, entities decoded).
-fn strip_markup(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => out.push(c),
-            _ => {}
+        Command::Sources => messages::coverage(articles),
+        Command::About => messages::about(engine.index().passages.len(), articles.len()),
+        // Admin commands reach here only from admins whose command failed to
+        // parse as theirs; help is the safe answer.
+        Command::Start | Command::Help | Command::Reload | Command::Stats => {
+            messages::help(articles, &ctx.config.help.examples, Some(&ctx.me.username))
         }
     }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
 }

@@ -16,12 +16,11 @@ use teloxide::types::{
 };
 
 use super::buttons;
-use super::delivery::with_retries;
-use super::handler::plain_html;
-use super::BotContext;
+use super::context::BotContext;
+use super::send;
 use crate::messages;
-use crate::render::{self, shorten};
-use crate::search::{Answer, Hit, Outcome};
+use crate::render::{self, html, shorten};
+use crate::search::{Answer, Engine, Hit, Outcome};
 
 /// Results an inline query can have in all (Telegram allows 50 per page).
 pub const MAX_RESULTS: usize = 10;
@@ -42,6 +41,8 @@ pub async fn handle(ctx: &BotContext, query: InlineQuery) {
     } else {
         query.offset.parse().unwrap_or(MAX_RESULTS).min(MAX_RESULTS)
     };
+    // One engine for the search and every result built from it.
+    let engine = ctx.engine();
     let (results, next_offset) = if question.chars().count()
         > ctx.config.telegram.max_question_chars
     {
@@ -50,10 +51,11 @@ pub async fn handle(ctx: &BotContext, query: InlineQuery) {
             String::new(),
         )
     } else {
-        let engine = ctx.engine();
+        let searcher = engine.clone();
         let asked = question.clone();
         let answer =
-            match tokio::task::spawn_blocking(move || engine.ask_with(&asked, MAX_RESULTS)).await {
+            match tokio::task::spawn_blocking(move || searcher.ask_with(&asked, MAX_RESULTS)).await
+            {
                 Ok(answer) => answer,
                 Err(err) => {
                     tracing::error!(error = %err, "inline search task failed");
@@ -61,7 +63,7 @@ pub async fn handle(ctx: &BotContext, query: InlineQuery) {
                 }
             };
         tracing::info!(outcome = ?answer.outcome, offset, passages = answer.passages.len(), "inline query");
-        results(ctx, &answer, offset)
+        results(ctx, &engine, &answer, offset)
     };
     let cache_time = ctx.config.inline.cache_time_secs;
     let send = || {
@@ -71,26 +73,27 @@ pub async fn handle(ctx: &BotContext, query: InlineQuery) {
             .next_offset(next_offset.clone())
             .send()
     };
-    if let Err(err) = with_retries(ctx.config.telegram.send_retries, send, |_| {}).await {
+    if let Err(err) = send::call(ctx, "answerInlineQuery", send).await {
         tracing::warn!(error = %err, "answerInlineQuery failed");
     }
 }
 
 /// The page of results from `offset`, and the offset of the next page
 /// (empty when this is the last).
-fn results(ctx: &BotContext, answer: &Answer, offset: usize) -> (Vec<InlineQueryResult>, String) {
+fn results(
+    ctx: &BotContext,
+    engine: &Engine,
+    answer: &Answer,
+    offset: usize,
+) -> (Vec<InlineQueryResult>, String) {
     if answer.outcome != Outcome::Answered || answer.passages.is_empty() {
         let result = match answer.outcome {
-            Outcome::NotFound => {
-                let engine = ctx.engine();
-                how_to(
-                    ctx,
-                    NOT_FOUND_TITLE,
-                    &messages::not_found(&engine.index().articles),
-                )
-            }
+            Outcome::NotFound => how_to(
+                ctx,
+                NOT_FOUND_TITLE,
+                &messages::not_found(&engine.index().articles),
+            ),
             _ => {
-                let engine = ctx.engine();
                 let help = messages::help(
                     &engine.index().articles,
                     &ctx.config.help.examples,
@@ -104,8 +107,7 @@ fn results(ctx: &BotContext, answer: &Answer, offset: usize) -> (Vec<InlineQuery
     let per_page = ctx.config.inline.results_per_page;
     let end = (offset + per_page).min(answer.passages.len());
     let start = offset.min(end);
-    let engine = ctx.engine();
-    let fingerprint = buttons::fingerprint(&engine);
+    let fingerprint = buttons::fingerprint(engine);
     let render_ctx = render::Context {
         articles: &engine.index().articles,
         examples: &ctx.config.help.examples,
@@ -137,13 +139,13 @@ fn article(
         passages: vec![hit.clone()],
         relevance: answer.relevance,
     };
-    let html = render::html::reply(&single, render_ctx, 0);
+    let reply = html::reply(&single, render_ctx, 0);
     let (sentence, _) = hit.answer_sentence();
     let title = shorten(sentence.trim(), TITLE_CHARS);
     // Unique per passage and corpus; ≤ 64 bytes (6 hex + base-10 index).
     let id = format!("{fingerprint}-{}", hit.passage);
     InlineQueryResult::Article(
-        InlineQueryResultArticle::new(id, title, content(html)).description(hit.citation.clone()),
+        InlineQueryResultArticle::new(id, title, content(reply)).description(hit.citation.clone()),
     )
 }
 
@@ -156,7 +158,7 @@ fn how_to(ctx: &BotContext, title: &str, text: &str) -> InlineQueryResult {
         .first()
         .map_or("乌镇峰会在哪里举行？", String::as_str);
     InlineQueryResult::Article(
-        InlineQueryResultArticle::new("how-to", title, content(plain_html(text)))
+        InlineQueryResultArticle::new("how-to", title, content(html::plain(text)))
             .description(format!("例如：@{} {example}", ctx.me.username)),
     )
 }
@@ -170,9 +172,9 @@ fn first_page(offset: usize, result: InlineQueryResult) -> Vec<InlineQueryResult
     }
 }
 
-fn content(html: String) -> InputMessageContent {
+fn content(markup_html: String) -> InputMessageContent {
     InputMessageContent::Text(
-        InputMessageContentText::new(html)
+        InputMessageContentText::new(markup_html)
             .parse_mode(ParseMode::Html)
             .link_preview_options(LinkPreviewOptions {
                 is_disabled: true,

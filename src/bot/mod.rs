@@ -9,7 +9,9 @@
 mod access;
 pub mod buttons;
 mod callbacks;
+mod context;
 pub mod delivery;
+mod error;
 mod extras;
 mod guard;
 mod handled;
@@ -18,105 +20,28 @@ mod inline;
 mod lanes;
 mod polling;
 pub mod route;
+mod send;
 mod webhook;
+
+pub use context::BotContext;
+pub use error::BotError;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-
-use teloxide::adaptors::throttle::{Limits, Throttle};
+use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
-use teloxide::types::BotCommand;
+use teloxide::utils::command::BotCommands;
 use teloxide::{ApiError, RequestError};
-use tokio::sync::watch;
 
 use crate::config::{Config, Credentials};
 use crate::ops::{self, Ops};
 use crate::reload::{self, Reloader};
 use crate::search::Engine;
-use delivery::with_retries;
+use crate::shutdown::Stop;
 use lanes::Lanes;
-use route::Identity;
-
-/// Why the service could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum BotError {
-    #[error("Telegram rejected the bot token (401 Unauthorized); check TELOXIDE_TOKEN")]
-    InvalidToken,
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: std::net::SocketAddr,
-        source: std::io::Error,
-    },
-    #[error("setWebhook failed: {0}")]
-    Webhook(String),
-    #[error("cannot set up metrics: {0}")]
-    Metrics(String),
-}
-
-/// Everything a handler needs, shared by all lanes.
-pub struct BotContext {
-    /// Sends go through Telegram's rate limits (`Throttle`, innermost).
-    pub bot: Throttle<Bot>,
-    /// The engine in use; a corpus reload swaps in a new one while questions
-    /// in flight finish on the old.
-    pub engine: Arc<ArcSwap<Engine>>,
-    pub me: Identity,
-    pub config: Config,
-    /// Metrics and /stats counts.
-    pub ops: Arc<Ops>,
-    /// Allowlist, admins and flood control.
-    pub access: access::Access,
-    /// Rebuilds `engine` for the admin's /reload.
-    pub reloader: Arc<Reloader>,
-    /// 👍 / 👎 and the question log (written off the async runtime).
-    pub feedback: crate::feedback::FeedbackStore,
-}
-
-impl BotContext {
-    /// The current engine (cheap: one atomic load and a reference count).
-    pub fn engine(&self) -> Arc<Engine> {
-        self.engine.load_full()
-    }
-}
-
-/// A stop signal: `true` once SIGTERM or SIGINT arrived.
-pub type Stop = watch::Receiver<bool>;
-
-/// Resolves on SIGTERM or SIGINT and flips the returned receiver to `true`.
-pub fn stop_on_signals() -> Stop {
-    let (tx, rx) = watch::channel(false);
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("shutdown signal received: finishing replies in flight");
-        let _ = tx.send(true);
-    });
-    rx
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
-}
+use route::{Command, Identity};
 
 /// Builds the teloxide `Bot` for `credentials`. The HTTP timeout must outlast
 /// a long poll, or every quiet getUpdates would end in a client timeout.
@@ -174,15 +99,15 @@ pub async fn serve(
     let _triggers = reload::spawn_triggers(reloader.clone(), stop.clone());
 
     let raw = make_bot(&credentials, config.telegram.poll_timeout_secs)?;
-    let Some(me) = get_me(&raw, &mut stop).await? else {
+    let Some(me) = get_me(&raw, &mut stop, &ops).await? else {
         return Ok(());
     };
     tracing::info!(username = %me.username, "connected to the Bot API");
     match &config.webhook {
         Some(settings) => webhook::register(&raw, settings, &ops).await?,
-        None => prepare_polling(&raw).await,
+        None => prepare_polling(&raw, &ops).await,
     }
-    register_commands(&raw).await;
+    register_commands(&raw, &ops).await;
 
     let ctx = Arc::new(BotContext {
         bot: raw.clone().throttle(Limits::default()),
@@ -200,13 +125,9 @@ pub async fn serve(
         async move { handler::handle_update(&ctx, update).await }
     });
     ops.set_ready();
-    let (draining_ops, mut draining_stop) = (ops.clone(), stop.clone());
+    let (draining_ops, draining_stop) = (ops.clone(), stop.clone());
     tokio::spawn(async move {
-        while !*draining_stop.borrow() {
-            if draining_stop.changed().await.is_err() {
-                return;
-            }
-        }
+        crate::shutdown::stopped(draining_stop).await;
         draining_ops.set_draining();
     });
 
@@ -256,7 +177,7 @@ pub async fn serve(
                     unanswered: finished.unfinished,
                 },
             );
-            polling::confirm_offset(&raw, confirm).await;
+            polling::confirm_offset(&raw, confirm, &ops).await;
             tracing::info!(offset = confirm, "stopped");
         }
     }
@@ -268,7 +189,7 @@ pub async fn serve(
 }
 
 /// getMe, retried until it works or we are stopped; a rejected token is fatal.
-async fn get_me(bot: &Bot, stop: &mut Stop) -> Result<Option<Identity>, BotError> {
+async fn get_me(bot: &Bot, stop: &mut Stop, ops: &Ops) -> Result<Option<Identity>, BotError> {
     let mut attempt = 0;
     loop {
         let result = tokio::select! {
@@ -287,6 +208,8 @@ async fn get_me(bot: &Bot, stop: &mut Stop) -> Result<Option<Identity>, BotError
             Err(RequestError::Api(ApiError::InvalidToken)) => return Err(BotError::InvalidToken),
             Err(err) => {
                 attempt += 1;
+                let kind = delivery::kind(delivery::classify(&err));
+                ops.metrics.api_failure("getMe", kind, true);
                 tracing::warn!(error = %err, "getMe failed; retrying");
                 tokio::select! {
                     _ = stop.changed() => return Ok(None),
@@ -298,22 +221,26 @@ async fn get_me(bot: &Bot, stop: &mut Stop) -> Result<Option<Identity>, BotError
 }
 
 /// Long polling and a webhook exclude each other: remove a leftover webhook.
-async fn prepare_polling(bot: &Bot) {
-    let info = with_retries(3, || bot.get_webhook_info().send(), |_| {}).await;
+async fn prepare_polling(bot: &Bot, ops: &Ops) {
+    let metrics = &ops.metrics;
+    let info = delivery::counted(metrics, "getWebhookInfo", 3, || {
+        bot.get_webhook_info().send()
+    })
+    .await;
     if matches!(&info, Ok(info) if info.url.is_some()) {
-        if let Err(err) = with_retries(3, || bot.delete_webhook().send(), |_| {}).await {
+        if let Err(err) =
+            delivery::counted(metrics, "deleteWebhook", 3, || bot.delete_webhook().send()).await
+        {
             tracing::warn!(error = %err, "deleteWebhook failed");
         }
     }
 }
 
-async fn register_commands(bot: &Bot) {
-    let commands: Vec<BotCommand> = route::COMMANDS
-        .iter()
-        .map(|(name, about)| BotCommand::new(*name, *about))
-        .collect();
-    if let Err(err) = with_retries(3, || bot.set_my_commands(commands.clone()).send(), |_| {}).await
-    {
+/// Registers [`Command`]'s table (the same one that parses) with setMyCommands.
+async fn register_commands(bot: &Bot, ops: &Ops) {
+    let commands = Command::bot_commands();
+    let set = || bot.set_my_commands(commands.clone()).send();
+    if let Err(err) = delivery::counted(&ops.metrics, "setMyCommands", 3, set).await {
         tracing::warn!(error = %err, "setMyCommands failed; commands will not be suggested");
     }
 }

@@ -8,9 +8,9 @@ use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
 use teloxide::{ApiError, RequestError};
 
-use super::delivery::{self, with_retries, Failure};
+use super::delivery::{self, Failure};
 use super::lanes::Lanes;
-use super::Stop;
+use crate::shutdown::Stop;
 
 /// The updates we ask Telegram for.
 pub fn allowed_updates() -> Vec<AllowedUpdate> {
@@ -122,12 +122,12 @@ fn log_polling_error(err: &RequestError) {
 
 /// Confirms `offset` so Telegram forgets the handled updates (getUpdates with
 /// that offset), retried: if this is lost, a restart answers them again.
-pub async fn confirm_offset(bot: &Bot, offset: i32) {
+pub async fn confirm_offset(bot: &Bot, offset: i32, ops: &crate::ops::Ops) {
     if offset == 0 {
         return;
     }
     let confirm = || bot.get_updates().offset(offset).limit(1).timeout(0).send();
-    if let Err(err) = with_retries(5, confirm, |_| {}).await {
+    if let Err(err) = delivery::counted(&ops.metrics, "getUpdates", 5, confirm).await {
         tracing::error!(error = %err, offset, "could not confirm the offset; some updates may be answered again");
     }
 }

@@ -2,6 +2,7 @@
 //! rules for private and group chats are testable without any network.
 
 use teloxide::types::{Message, MessageEntityKind, UserId};
+use teloxide::utils::command::{BotCommands, ParseError};
 
 use crate::config::GroupMode;
 
@@ -13,35 +14,82 @@ pub struct Identity {
     pub username: String,
 }
 
-/// A command of ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Our commands: the one table that parses them and that setMyCommands
+/// registers (hidden ones are admin-only and not suggested).
+#[derive(BotCommands, Debug, Clone, PartialEq, Eq)]
+#[command(rename_rule = "lowercase")]
 pub enum Command {
+    #[command(description = "开始使用")]
     Start,
+    #[command(description = "使用说明和示例问题")]
     Help,
+    /// `/ask 问题`; with nothing after it, the handler explains how to use it.
+    #[command(description = "提问，例如 /ask 乌镇峰会在哪里举行？")]
+    Ask(String),
+    #[command(description = "收录的新闻报道")]
     Sources,
+    #[command(description = "关于本机器人")]
     About,
-    /// `/ask` with nothing after it: explain how to use it.
-    AskUsage,
+    /// Admin only: rebuild the engine from the corpus.
+    #[command(hide)]
+    Reload,
+    /// Admin only: counts and the feedback report.
+    #[command(hide)]
+    Stats,
 }
 
 /// What to do with one incoming message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
     Question(String),
+    /// One of our commands (never `Ask` with a question: that is a `Question`).
     Command(Command),
     /// A photo, sticker, voice… in a private chat: say we read text only.
     NonText,
     Ignore,
 }
 
-/// The commands registered with setMyCommands, with their descriptions.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("start", "开始使用"),
-    ("help", "使用说明和示例问题"),
-    ("ask", "提问，例如 /ask 乌镇峰会在哪里举行？"),
-    ("sources", "收录的新闻报道"),
-    ("about", "关于本机器人"),
-];
+/// A leading `/word` in a message, as far as we are concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// Not a command at all.
+    NotCommand,
+    /// One of ours, unaddressed or addressed to us.
+    Ours(Command),
+    /// Addressed to another bot.
+    OtherBot,
+    /// A command we do not have.
+    Unknown,
+}
+
+/// Parses a leading `/command[@bot] args` with [`Command::parse`]. Command
+/// names are matched ignoring case, and any whitespace (a newline, a
+/// full-width space) separates them from their arguments.
+pub fn parse(text: &str, me: &Identity) -> Parsed {
+    let text = text.trim();
+    if !text.starts_with('/') {
+        return Parsed::NotCommand;
+    }
+    let (head, args) = match text.find(char::is_whitespace) {
+        Some(at) => (&text[..at], text[at..].trim()),
+        None => (text, ""),
+    };
+    let head = match head.split_once('@') {
+        Some((name, bot)) => format!("{}@{bot}", name.to_lowercase()),
+        None => head.to_lowercase(),
+    };
+    match Command::parse(&format!("{head} {args}"), &me.username) {
+        Ok(Command::Ask(args)) => Ok(Command::Ask(args.trim().to_string())),
+        other => other,
+    }
+    .map_or_else(
+        |err| match err {
+            ParseError::WrongBotName(_) => Parsed::OtherBot,
+            _ => Parsed::Unknown,
+        },
+        Parsed::Ours,
+    )
+}
 
 /// Decides what `msg` asks for. Rules:
 /// - messages from bots are ignored;
@@ -87,30 +135,23 @@ pub fn route(msg: &Message, me: &Identity, group_mode: GroupMode) -> Intent {
     Intent::Ignore
 }
 
-/// A leading `/command[@bot] args`: ours → its intent; someone else's → ignore
-/// (in groups) or help (in private, where only we can be meant).
+/// What a leading command asks for: ours → its intent; someone else's →
+/// ignore (in groups) or help (in private, where only we can be meant).
 fn command(text: &str, me: &Identity, private: bool) -> Option<Intent> {
-    let rest = text.strip_prefix('/')?;
-    let (head, args) = match rest.find(char::is_whitespace) {
-        Some(at) => (&rest[..at], rest[at..].trim()),
-        None => (rest, ""),
+    let unknown = if private {
+        Intent::Command(Command::Help)
+    } else {
+        Intent::Ignore
     };
-    let (name, addressee) = match head.split_once('@') {
-        Some((name, bot)) => (name, Some(bot)),
-        None => (head, None),
-    };
-    if addressee.is_some_and(|bot| !bot.eq_ignore_ascii_case(&me.username)) {
-        return Some(Intent::Ignore);
-    }
-    let intent = match name.to_ascii_lowercase().as_str() {
-        "start" => Intent::Command(Command::Start),
-        "help" => Intent::Command(Command::Help),
-        "sources" => Intent::Command(Command::Sources),
-        "about" => Intent::Command(Command::About),
-        "ask" if args.is_empty() => Intent::Command(Command::AskUsage),
-        "ask" => Intent::Question(args.to_string()),
-        _ if private => Intent::Command(Command::Help),
-        _ => Intent::Ignore,
+    let intent = match parse(text, me) {
+        Parsed::NotCommand => return None,
+        Parsed::OtherBot => Intent::Ignore,
+        Parsed::Unknown => unknown,
+        // Admin commands are handled before routing; from anyone else they
+        // are unknown.
+        Parsed::Ours(Command::Reload | Command::Stats) => unknown,
+        Parsed::Ours(Command::Ask(question)) if !question.is_empty() => Intent::Question(question),
+        Parsed::Ours(command) => Intent::Command(command),
     };
     Some(intent)
 }
@@ -129,4 +170,44 @@ fn mentioned(msg: &Message, text: &str, me: &Identity) -> Option<String> {
     let range = mention.range();
     let question = format!("{} {}", &text[..range.start], &text[range.end..]);
     Some(question.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> Identity {
+        Identity {
+            id: UserId(1),
+            username: "summit_bot".to_string(),
+        }
+    }
+
+    #[test]
+    fn commands_parse_once_for_every_form() {
+        let me = me();
+        assert_eq!(parse("/help", &me), Parsed::Ours(Command::Help));
+        assert_eq!(parse("/HELP@Summit_Bot", &me), Parsed::Ours(Command::Help));
+        assert_eq!(parse("/stats@other_bot", &me), Parsed::OtherBot);
+        assert_eq!(parse("/reloaded", &me), Parsed::Unknown);
+        assert_eq!(parse("reload", &me), Parsed::NotCommand);
+        assert_eq!(
+            parse("/ask\n 乌镇　在哪？ ", &me),
+            Parsed::Ours(Command::Ask("乌镇　在哪？".to_string()))
+        );
+        assert_eq!(
+            parse("/ask@summit_bot", &me),
+            Parsed::Ours(Command::Ask(String::new()))
+        );
+        assert_eq!(parse("/ask@other_bot 问题", &me), Parsed::OtherBot);
+    }
+
+    #[test]
+    fn the_registered_table_hides_admin_commands() {
+        let names: Vec<String> = Command::bot_commands()
+            .into_iter()
+            .map(|c| c.command)
+            .collect();
+        assert_eq!(names, ["/start", "/help", "/ask", "/sources", "/about"]);
+    }
 }

@@ -20,9 +20,10 @@ use tokio::task::JoinHandle;
 
 use super::delivery::{self, with_retries};
 use super::lanes::Lanes;
-use super::{polling, BotError, Stop};
+use super::{polling, BotError};
 use crate::config::{WebhookSecret, WebhookSettings};
 use crate::ops::Ops;
+use crate::shutdown::Stop;
 
 /// The header Telegram sends the secret token in.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";

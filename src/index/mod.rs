@@ -206,19 +206,19 @@ impl SearchIndex {
     }
 }
 
-/// FNV-1a over every passage's id and text length, in order: a cheap identity
+/// XXH3 over every passage's id and text length, in order: a cheap identity
 /// of the passage numbering (computed while building, stored on disk).
 #[derive(Default)]
-pub struct LayoutHash(crate::stable_hash::Fnv);
+pub struct LayoutHash(xxhash_rust::xxh3::Xxh3);
 
 impl LayoutHash {
     pub fn add(&mut self, p: &Passage) {
-        self.0.write(p.id.as_bytes());
-        self.0.write(&(p.text.len() as u64).to_le_bytes());
+        self.0.update(p.id.as_bytes());
+        self.0.update(&(p.text.len() as u64).to_le_bytes());
     }
 
     pub fn finish(&self) -> u64 {
-        self.0.finish()
+        self.0.digest()
     }
 }
 

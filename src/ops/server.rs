@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::Ops;
 use crate::search::Engine;
+use crate::shutdown::{self, Stop};
 
 #[derive(Clone)]
 struct Endpoint {
@@ -32,7 +33,7 @@ pub fn spawn(
     listener: TcpListener,
     ops: Arc<Ops>,
     engine: Arc<ArcSwap<Engine>>,
-    stop: crate::bot::Stop,
+    stop: Stop,
 ) -> JoinHandle<()> {
     let app = Router::new()
         .route("/healthz", get(healthz))
@@ -46,17 +47,11 @@ pub fn spawn(
 pub fn spawn_router(
     listener: TcpListener,
     app: Router,
-    mut stop: crate::bot::Stop,
+    stop: Stop,
     name: &'static str,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let shutdown = async move {
-            while !*stop.borrow() {
-                if stop.changed().await.is_err() {
-                    break;
-                }
-            }
-        };
+        let shutdown = shutdown::stopped(stop);
         if let Err(err) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await

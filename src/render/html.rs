@@ -170,6 +170,42 @@ fn build_answer(hits: &[Hit], extra: usize, paragraph_chars: usize, piece_chars:
     html
 }
 
+/// `text` as a whole message of plain (escaped) HTML.
+pub fn plain(text: &str) -> String {
+    let mut html = Html::new();
+    html.text(text);
+    html.into_markup()
+}
+
+/// `text` after a link that mentions the user `user_id` by `name` (so that in
+/// a group the message addresses that one person).
+pub fn mention(user_id: u64, name: &str, text: &str) -> String {
+    format!(
+        "<a href=\"tg://user?id={user_id}\">{}</a>，{}",
+        escape(name),
+        escape(text)
+    )
+}
+
+/// The visible text of our own markup (tags removed, entities decoded): what
+/// is sent when Telegram rejects the markup.
+pub fn visible_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +231,15 @@ mod tests {
         html.text("a😀").tagged("b", "中");
         assert_eq!(html.units(), 4);
         assert_eq!(html.entities(), 1);
+    }
+
+    #[test]
+    fn plain_text_round_trips_through_visible_text() {
+        let text = "a < b && \"c\" > d";
+        assert_eq!(visible_text(&plain(text)), text);
+        assert_eq!(
+            visible_text(&mention(7, "<Ann>", "为什么？")),
+            "<Ann>，为什么？"
+        );
     }
 }

@@ -1,0 +1,44 @@
+//! What every handler shares: the Bot API client, the engine, settings, ops
+//! state, access rules and the feedback log.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use teloxide::adaptors::throttle::Throttle;
+use teloxide::Bot;
+
+use super::access::Access;
+use super::route::Identity;
+use crate::config::Config;
+use crate::feedback::FeedbackStore;
+use crate::ops::Ops;
+use crate::reload::Reloader;
+use crate::search::Engine;
+
+/// Everything a handler needs, shared by all lanes.
+pub struct BotContext {
+    /// Sends go through Telegram's rate limits (`Throttle`, innermost).
+    pub bot: Throttle<Bot>,
+    /// The engine in use; a corpus reload swaps in a new one while questions
+    /// in flight finish on the old.
+    pub engine: Arc<ArcSwap<Engine>>,
+    pub me: Identity,
+    pub config: Config,
+    /// Metrics and /stats counts.
+    pub ops: Arc<Ops>,
+    /// Allowlist, admins and flood control.
+    pub access: Access,
+    /// Rebuilds `engine` for the admin's /reload.
+    pub reloader: Arc<Reloader>,
+    /// 👍 / 👎 and the question log (written off the async runtime).
+    pub feedback: FeedbackStore,
+}
+
+impl BotContext {
+    /// The current engine (cheap: one atomic load and a reference count). A
+    /// handler takes it once and uses that snapshot for the whole update, so
+    /// an answer, its buttons and their fingerprint always agree.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+}

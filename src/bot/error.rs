@@ -1,0 +1,19 @@
+//! Why the Telegram service could not run.
+
+/// Why the service could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error("Telegram rejected the bot token (401 Unauthorized); check TELOXIDE_TOKEN")]
+    InvalidToken,
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("setWebhook failed: {0}")]
+    Webhook(String),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(String),
+}
