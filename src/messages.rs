@@ -1,5 +1,6 @@
 //! Every sentence the bot says to people, in one place (the audience reads
-//! Chinese; code and logs stay English).
+//! Chinese; code and logs stay English). A question asked in English gets the
+//! bot's own sentences in English around the Chinese quote.
 
 use crate::index::ArticleInfo;
 
@@ -11,6 +12,102 @@ pub const MORE_SOURCES: &str = "其他来源：";
 pub const NON_TEXT: &str = "目前只能回答文字提问，请直接输入问题。";
 pub const BUSY: &str = "提问太频繁了，请慢一点，稍后再问。";
 pub const ERROR: &str = "抱歉，处理问题时出错了，请稍后再试。";
+
+/// The language of the bot's own sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// English for a question written mostly in Latin letters, else Chinese.
+    pub fn of_question(question: &str) -> Lang {
+        let latin = question.chars().filter(|c| c.is_ascii_alphabetic()).count();
+        let han = question.chars().filter(|&c| crate::text::is_han(c)).count();
+        if latin > 2 * han && latin >= 3 {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+
+    /// From a Telegram user's `language_code` ("en", "en-GB" → English; Chinese otherwise).
+    pub fn of_language_code(code: Option<&str>) -> Lang {
+        match code {
+            Some(code) if code.to_ascii_lowercase().starts_with("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+}
+
+pub fn answer_prefix(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => ANSWER_PREFIX,
+        Lang::En => "Answer (quoted from the Chinese report): ",
+    }
+}
+
+pub fn more_sources(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => MORE_SOURCES,
+        Lang::En => "More sources:",
+    }
+}
+
+pub fn empty_question(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => EMPTY_QUESTION,
+        Lang::En => "Please send a question, e.g. Where was the Wuzhen Summit held?",
+    }
+}
+
+/// The not-found reply in `lang`.
+pub fn not_found_in(lang: Lang, articles: &[ArticleInfo]) -> String {
+    match lang {
+        Lang::Zh => not_found(articles),
+        Lang::En => format!(
+            "Nothing in the collected reports answers that. I can only answer from {} news \
+             reports on the 2024 World Internet Conference Wuzhen Summit (in Chinese); send \
+             /sources for the list.",
+            articles.len()
+        ),
+    }
+}
+
+/// /start and /help in `lang`.
+pub fn help_in(
+    lang: Lang,
+    articles: &[ArticleInfo],
+    examples: &[String],
+    bot_username: Option<&str>,
+) -> String {
+    match lang {
+        Lang::Zh => help(articles, examples, bot_username),
+        Lang::En => {
+            let mut out = format!(
+                "Hello! I answer questions about the 2024 World Internet Conference Wuzhen \
+                 Summit by quoting its news reports ({} articles, in Chinese), always with the \
+                 source. Send /sources for the list.\n\nPrivate chat: just send a question.\n",
+                articles.len()
+            );
+            match bot_username {
+                Some(name) => out.push_str(&format!(
+                    "Groups: /ask your question, @{name} your question, or reply to my message.\n"
+                )),
+                None => out.push_str(
+                    "Groups: /ask your question, or mention me, or reply to my message.\n",
+                ),
+            }
+            out.push_str("\nYou can ask in English or Chinese, e.g.:\n• What did the blue book say about AI and manufacturing?");
+            for e in examples.iter().take(2) {
+                out.push_str(&format!("\n• {e}"));
+            }
+            out
+        }
+    }
+}
 
 /// What the corpus covers: one line per article, for "not found", /help and /sources.
 pub fn coverage(articles: &[ArticleInfo]) -> String {

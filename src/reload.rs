@@ -15,10 +15,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::corpus::CorpusError;
-use crate::index::{IndexError, IndexSettings, SearchIndex};
+use crate::index::{IndexError, IndexSettings};
 use crate::ops::Ops;
 use crate::search::{Engine, SearchSettings};
+use crate::semantic::SemanticSettings;
 use crate::shutdown::Stop;
+use crate::startup::{build_engine, SemanticSource};
 
 /// Quiet time after the last file change before the corpus is reloaded.
 const DEBOUNCE: Duration = Duration::from_secs(1);
@@ -48,6 +50,8 @@ pub struct Reloader {
     settings: SearchSettings,
     /// On-disk index directory, when the index is kept there (issue 6).
     index: IndexSettings,
+    /// Paragraph vectors for the rebuilt engine (semantic retrieval).
+    semantic: Arc<SemanticSource>,
     ops: Arc<Ops>,
     /// One rebuild at a time: triggers that arrive during one wait for it and
     /// then rebuild again, so the last change is always picked up.
@@ -66,6 +70,10 @@ impl Reloader {
             corpus,
             settings,
             index: IndexSettings::default(),
+            semantic: Arc::new(SemanticSource::new(SemanticSettings {
+                enabled: false,
+                ..SemanticSettings::default()
+            })),
             ops,
             busy: tokio::sync::Mutex::new(()),
         }
@@ -78,6 +86,12 @@ impl Reloader {
         self
     }
 
+    /// Rebuilt engines get the semantic retriever these settings describe.
+    pub fn with_semantic(mut self, settings: SemanticSettings) -> Reloader {
+        self.semantic = Arc::new(SemanticSource::new(settings));
+        self
+    }
+
     /// Loads the corpus and builds its index off the async runtime, then swaps
     /// the engine. `reason` says what asked for it (for the log).
     pub async fn reload(&self, reason: &str) -> Result<Reloaded, ReloadError> {
@@ -86,9 +100,9 @@ impl Reloader {
         let corpus = self.corpus.clone();
         let settings = self.settings.clone();
         let index = self.index.clone();
+        let semantic = self.semantic.clone();
         let built = tokio::task::spawn_blocking(move || -> Result<Engine, ReloadError> {
-            let index = SearchIndex::load(&corpus, &index)?;
-            Ok(Engine::with_index(index, settings))
+            Ok(build_engine(&corpus, &index, settings, &semantic)?)
         })
         .await
         .map_err(|e| ReloadError::Task(e.to_string()))
@@ -189,10 +203,12 @@ fn watch(corpus: &Path) -> notify::Result<(notify::RecommendedWatcher, Changes)>
     Ok((watcher, rx))
 }
 
-/// A change that can alter a directory corpus: a visible `.md` file.
+/// A change that can alter a directory corpus: a visible `.md` file, or the
+/// synonyms file beside the articles.
 fn is_article_name(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    path.extension().is_some_and(|e| e == "md") && !name.starts_with('.')
+    (path.extension().is_some_and(|e| e == "md") && !name.starts_with('.'))
+        || name == crate::corpus::synonyms::FILE_NAME
 }
 
 async fn on_change(

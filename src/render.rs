@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::index::ArticleInfo;
 use crate::messages;
-use crate::search::{Answer, Hit, Outcome};
+use crate::messages::Lang;
+use crate::search::{Answer, Hit, Outcome, Retriever};
 
 /// Longest paragraph quoted in full; a longer one is cut (the citation says where).
 pub const PARAGRAPH_CHARS: usize = 1200;
@@ -22,6 +23,8 @@ pub struct JsonAnswer<'a> {
     pub answered: bool,
     pub outcome: Outcome,
     pub passages: &'a [Hit],
+    /// The retrievers that ran for this question.
+    pub retrievers: &'a [Retriever],
 }
 
 pub fn json(answer: &Answer) -> String {
@@ -34,6 +37,7 @@ pub fn json(answer: &Answer) -> String {
         } else {
             &[]
         },
+        retrievers: &answer.retrievers,
     };
     serde_json::to_string(&out).unwrap_or_else(|_| "{}".to_string())
 }
@@ -48,22 +52,23 @@ pub struct Context<'a> {
 /// The reply as plain text: answer sentence, quoted paragraph, citation, then
 /// up to two more sources.
 pub fn plain(answer: &Answer, ctx: &Context) -> String {
+    let lang = Lang::of_question(&answer.question);
     match answer.outcome {
-        Outcome::Empty => messages::EMPTY_QUESTION.to_string(),
-        Outcome::Greeting => messages::help(ctx.articles, ctx.examples, ctx.bot_username),
-        Outcome::NotFound => messages::not_found(ctx.articles),
+        Outcome::Empty => messages::empty_question(lang).to_string(),
+        Outcome::Greeting => messages::help_in(lang, ctx.articles, ctx.examples, ctx.bot_username),
+        Outcome::NotFound => messages::not_found_in(lang, ctx.articles),
         Outcome::Answered => {
             let Some((best, rest)) = answer.passages.split_first() else {
-                return messages::not_found(ctx.articles);
+                return messages::not_found_in(lang, ctx.articles);
             };
             let (sentence, _) = best.answer_sentence();
-            let mut out = format!("{}{}\n", messages::ANSWER_PREFIX, sentence);
+            let mut out = format!("{}{}\n", messages::answer_prefix(lang), sentence);
             if quotes_part_only(best) {
                 out.push_str(&format!("\n「{}」\n", shorten(&best.text, PARAGRAPH_CHARS)));
             }
             out.push_str(&format!("—— {}", best.citation));
             if !rest.is_empty() {
-                out.push_str(&format!("\n\n{}", messages::MORE_SOURCES));
+                out.push_str(&format!("\n\n{}", messages::more_sources(lang)));
                 for (n, hit) in rest.iter().take(EXTRA_SOURCES).enumerate() {
                     out.push_str(&format!("\n{}. {} —— {}", n + 1, hit.quote, hit.citation));
                 }

@@ -76,6 +76,7 @@ proptest! {
             outcome: Outcome::Answered,
             passages: hits,
             relevance: Relevance::default(),
+            retrievers: Vec::new(),
         };
         let articles = common::summit_engine().index().articles.clone();
         let ctx = render::Context { articles: &articles, examples: &[], bot_username: Some("bot") };

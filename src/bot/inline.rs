@@ -138,6 +138,7 @@ fn article(
         outcome: Outcome::Answered,
         passages: vec![hit.clone()],
         relevance: answer.relevance,
+        retrievers: answer.retrievers.clone(),
     };
     let reply = html::reply(&single, render_ctx, 0);
     let (sentence, _) = hit.answer_sentence();

@@ -94,7 +94,8 @@ pub async fn serve(
             config.search.clone(),
             ops.clone(),
         )
-        .with_index(config.index.clone()),
+        .with_index(config.index.clone())
+        .with_semantic(config.semantic.clone()),
     );
     let _triggers = reload::spawn_triggers(reloader.clone(), stop.clone());
 

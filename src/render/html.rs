@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use crate::messages;
+use crate::messages::{self, Lang};
 use crate::search::{Answer, Hit, Outcome};
 
 use super::{shorten, Context};
@@ -102,9 +102,11 @@ impl Html {
 /// The Telegram reply to an answer.
 pub fn reply(answer: &Answer, ctx: &Context, extra_sources: usize) -> String {
     match answer.outcome {
-        Outcome::Answered if !answer.passages.is_empty() => {
-            answered(&answer.passages, extra_sources)
-        }
+        Outcome::Answered if !answer.passages.is_empty() => answered(
+            &answer.passages,
+            extra_sources,
+            Lang::of_question(&answer.question),
+        ),
         _ => {
             let mut html = Html::new();
             html.text(&super::plain(answer, ctx));
@@ -118,13 +120,13 @@ pub fn reply(answer: &Answer, ctx: &Context, extra_sources: usize) -> String {
 /// short, but nothing here trusts that: the message is rebuilt smaller (a
 /// shorter paragraph, then fewer extra sources, then shorter pieces) until it
 /// fits Telegram's limits.
-fn answered(hits: &[Hit], extra: usize) -> String {
+fn answered(hits: &[Hit], extra: usize, lang: Lang) -> String {
     const BUDGETS: [(usize, usize); 5] =
         [(1200, 400), (600, 400), (300, 300), (150, 200), (80, 100)];
     let mut last = String::new();
     for (paragraph_chars, piece_chars) in BUDGETS {
         for extra in [extra, 0] {
-            let html = build_answer(hits, extra, paragraph_chars, piece_chars);
+            let html = build_answer(hits, extra, paragraph_chars, piece_chars, lang);
             if html.units() <= MAX_TEXT_UNITS - 96 && html.entities() < MAX_ENTITIES {
                 return html.into_markup();
             }
@@ -134,12 +136,18 @@ fn answered(hits: &[Hit], extra: usize) -> String {
     last
 }
 
-fn build_answer(hits: &[Hit], extra: usize, paragraph_chars: usize, piece_chars: usize) -> Html {
+fn build_answer(
+    hits: &[Hit],
+    extra: usize,
+    paragraph_chars: usize,
+    piece_chars: usize,
+    lang: Lang,
+) -> Html {
     let Some((best, rest)) = hits.split_first() else {
         return Html::new();
     };
     let mut html = Html::new();
-    html.tagged("b", messages::ANSWER_PREFIX);
+    html.tagged("b", messages::answer_prefix(lang));
     let (sentence, highlights) = best.answer_sentence();
     if sentence.chars().count() <= piece_chars {
         html.highlighted(sentence, &highlights);
@@ -156,7 +164,7 @@ fn build_answer(hits: &[Hit], extra: usize, paragraph_chars: usize, piece_chars:
     html.text(&format!("—— {}", shorten(&best.citation, piece_chars)));
     if !rest.is_empty() && extra > 0 {
         html.text("\n\n");
-        html.tagged("b", messages::MORE_SOURCES);
+        html.tagged("b", messages::more_sources(lang));
         for (n, hit) in rest.iter().take(extra).enumerate() {
             html.text(&format!("\n{}. ", n + 1));
             if hit.quote.chars().count() <= piece_chars {

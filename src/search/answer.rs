@@ -55,6 +55,18 @@ pub struct Answer {
     pub passages: Vec<Hit>,
     /// Of the best candidate, also when the engine abstained.
     pub relevance: Relevance,
+    /// The retrievers that ran for this question (none when it was not searched).
+    pub retrievers: Vec<Retriever>,
+}
+
+/// A way of finding passages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Retriever {
+    /// Words, bigrams, aliases and sounds (BM25).
+    Lexical,
+    /// multilingual-e5 vectors.
+    Semantic,
 }
 
 impl Hit {
@@ -91,6 +103,8 @@ pub struct Relevance {
     /// Share of the idf weight of the question's content words it holds (a
     /// long word missing from the passage earns the share of its bigrams present).
     pub keyword_coverage: f32,
+    /// How far it stands out semantically (z-score; `None` without the model).
+    pub semantic_z: Option<f32>,
 }
 
 impl Relevance {

@@ -390,6 +390,10 @@ const GREETINGS: &[&str] = &[
 pub(super) enum Cue {
     Number,
     Time,
+    /// A price or an amount of money (多少钱, 价格, 票价 …).
+    Money,
+    /// Someone's age (多大了, 几岁, 年龄 …).
+    Age,
     None,
 }
 
@@ -509,7 +513,35 @@ pub(super) fn cue_of(folded: &str) -> Cue {
         "比例",
         "百分之",
     ];
-    if TIME.iter().any(|w| folded.contains(w)) {
+    const MONEY: &[&str] = &[
+        "多少钱",
+        "几块钱",
+        "价格",
+        "价钱",
+        "售价",
+        "票价",
+        "定价",
+        "费用",
+        "收费",
+        "多贵",
+        "how much",
+        "price",
+        "cost",
+    ];
+    const AGE: &[&str] = &[
+        "多大了",
+        "多大年纪",
+        "几岁",
+        "多少岁",
+        "年龄",
+        "年纪",
+        "how old",
+    ];
+    if MONEY.iter().any(|w| folded.contains(w)) {
+        Cue::Money
+    } else if AGE.iter().any(|w| folded.contains(w)) {
+        Cue::Age
+    } else if TIME.iter().any(|w| folded.contains(w)) {
         Cue::Time
     } else if NUMBER.iter().any(|w| folded.contains(w)) {
         Cue::Number
@@ -525,6 +557,16 @@ pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
         Cue::Time => {
             sentence.chars().any(|c| c.is_ascii_digit())
                 && sentence.chars().any(|c| matches!(c, '年' | '月' | '日'))
+        }
+        Cue::Money => {
+            sentence
+                .chars()
+                .any(|c| matches!(c, '元' | '$' | '¥' | '￥' | '€' | '£'))
+                || sentence.contains("美金")
+                || sentence.contains("块钱")
+        }
+        Cue::Age => {
+            sentence.contains('岁') || sentence.contains("年龄") || sentence.contains("出生")
         }
         Cue::None => false,
     }

@@ -18,9 +18,13 @@ pub(super) fn rank(
     analysis: &Analysis,
     passage: impl Fn(usize) -> Option<std::sync::Arc<Passage>>,
 ) -> Vec<Ranked> {
-    let Some(best_bm25) = candidates.first().map(|c| c.bm25) else {
+    if candidates.is_empty() {
         return Vec::new();
-    };
+    }
+    let best_bm25 = candidates
+        .iter()
+        .map(|c| c.bm25)
+        .fold(f32::EPSILON, f32::max);
     let total: f32 = analysis
         .units
         .iter()
@@ -54,6 +58,8 @@ pub(super) struct Ranked {
     /// Per sentence: its coverage plus cue bonus.
     pub sentence_scores: Vec<f32>,
     pub best_sentence: usize,
+    /// How far the passage stands out semantically (0 without the model).
+    pub semantic_z: f32,
 }
 
 pub(super) fn score_passage(
@@ -112,6 +118,7 @@ pub(super) fn score_passage(
         content_matched,
         sentence_scores,
         best_sentence,
+        semantic_z: 0.0,
     }
 }
 

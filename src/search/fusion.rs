@@ -1,0 +1,68 @@
+//! Fusion of the two retrievers: the union of their candidates, each scored by
+//! both, mixed after min-max normalisation. Lexical and semantic retrieval
+//! fail on different questions (SEMANTIC.md), so neither decides alone; for a
+//! question in English — a language the corpus does not have — the semantic
+//! side weighs more, since words can only match through aliases.
+
+use super::lexical::Candidate;
+use super::rank::Ranked;
+use super::semantic::Similarities;
+use super::SearchSettings;
+
+/// Paragraphs the semantic side adds to the lexical candidates.
+pub(super) const SEMANTIC_CANDIDATES: usize = 10;
+
+/// The lexical candidates followed by the semantic ones BM25 did not find.
+pub(super) fn candidates(
+    lexical: Vec<Candidate>,
+    similar: Option<&Similarities>,
+) -> Vec<Candidate> {
+    let mut all = lexical;
+    if let Some(similar) = similar {
+        for passage in similar.top(SEMANTIC_CANDIDATES) {
+            if !all.iter().any(|c| c.passage == passage) {
+                all.push(Candidate { passage, bm25: 0.0 });
+            }
+        }
+    }
+    all
+}
+
+/// Mixes the semantic scores into `ranked` (their `score` becomes the fused
+/// one; `semantic_z` is set) and re-sorts it, best first.
+pub(super) fn fuse(
+    ranked: &mut [Ranked],
+    similar: Option<&Similarities>,
+    question: &str,
+    settings: &SearchSettings,
+) {
+    let Some(similar) = similar else {
+        return;
+    };
+    for r in ranked.iter_mut() {
+        r.semantic_z = similar.z(r.passage);
+    }
+    let span = |values: &mut dyn Iterator<Item = f32>| {
+        values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
+    };
+    let (lex_lo, lex_hi) = span(&mut ranked.iter().map(|r| r.score));
+    let (sem_lo, sem_hi) = span(&mut ranked.iter().map(|r| r.semantic_z));
+    let norm = |v: f32, lo: f32, hi: f32| if hi > lo { (v - lo) / (hi - lo) } else { 1.0 };
+    let weight = if mostly_latin(question) {
+        settings.semantic_weight_latin
+    } else {
+        settings.semantic_weight
+    };
+    for r in ranked.iter_mut() {
+        r.score = (1.0 - weight) * norm(r.score, lex_lo, lex_hi)
+            + weight * norm(r.semantic_z, sem_lo, sem_hi);
+    }
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+}
+
+/// More Latin letters than ideographs: an English (or pinyin) question.
+pub(super) fn mostly_latin(question: &str) -> bool {
+    let latin = question.chars().filter(|c| c.is_ascii_alphabetic()).count();
+    let han = question.chars().filter(|&c| crate::text::is_han(c)).count();
+    latin > 2 * han
+}

@@ -1,0 +1,97 @@
+//! Builds the engine a command or a reload serves: the index of the corpus
+//! (in RAM or on disk) and, when the semantic retriever is on, the paragraph
+//! vectors (cached; only new or changed paragraphs are embedded).
+//!
+//! The model is opened once per process. Without it (offline, no pip) the bot
+//! answers lexically and says so once in the log; it never fails to start
+//! over the model.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::index::{IndexError, IndexSettings, SearchIndex};
+use crate::search::{Engine, SearchSettings, SemanticIndex};
+use crate::semantic::{open_embedder, Embedder, SemanticSettings, VectorStore};
+
+/// The semantic side of engine building: settings and the process's embedder.
+pub struct SemanticSource {
+    settings: SemanticSettings,
+    /// `None` inside: tried and unavailable (warned once).
+    embedder: Mutex<Option<Option<Arc<Embedder>>>>,
+}
+
+impl SemanticSource {
+    pub fn new(settings: SemanticSettings) -> SemanticSource {
+        SemanticSource {
+            settings,
+            embedder: Mutex::new(None),
+        }
+    }
+
+    /// The embedder, opened (and the model fetched, with status on stderr) on
+    /// first use; `None` when semantic retrieval is off or unavailable.
+    pub fn embedder(&self) -> Option<Arc<Embedder>> {
+        if !self.settings.enabled {
+            return None;
+        }
+        let mut slot = self.embedder.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert_with(|| {
+            match open_embedder(&self.settings, &mut |line| eprintln!("{line}")) {
+                Ok(embedder) => Some(Arc::new(embedder)),
+                Err(err) => {
+                    tracing::warn!(error = %err, "semantic retrieval unavailable; answering lexically");
+                    None
+                }
+            }
+        })
+        .clone()
+    }
+
+    /// Vectors of every passage of `engine`, as a semantic index (`None`: off,
+    /// unavailable, or a JSONL corpus while `[semantic] jsonl` is off).
+    fn index_for(&self, engine: &Engine, records: bool) -> Option<SemanticIndex> {
+        if records && !self.settings.jsonl {
+            return None;
+        }
+        let embedder = self.embedder()?;
+        let passages = &engine.index().passages;
+        let texts: Vec<String> = (0..passages.len())
+            .map(|n| {
+                engine
+                    .passage(n)
+                    .map(|p| p.text.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let progress = &mut |done: usize, total: usize| {
+            if done == 0 || done == total || done % 64 == 0 {
+                eprintln!("embedding paragraphs: {done}/{total}");
+            }
+        };
+        match VectorStore::load_or_build(&embedder, &self.settings.vectors_dir, &refs, progress) {
+            Ok(vectors) => Some(SemanticIndex::new(embedder, vectors)),
+            Err(err) => {
+                tracing::warn!(error = %err, "paragraph vectors unavailable; answering lexically");
+                None
+            }
+        }
+    }
+}
+
+/// The engine over the corpus at `corpus`, with the semantic retriever when
+/// `semantic` provides one.
+pub fn build_engine(
+    corpus: &Path,
+    index: &IndexSettings,
+    search: SearchSettings,
+    semantic: &SemanticSource,
+) -> Result<Engine, IndexError> {
+    let loaded = SearchIndex::load(corpus, index)?;
+    let engine = Engine::with_index(loaded, search);
+    let records = corpus.extension().is_some_and(|e| e == "jsonl");
+    Ok(match semantic.index_for(&engine, records) {
+        Some(vectors) => engine.with_semantic(vectors),
+        None => engine,
+    })
+}

