@@ -42,6 +42,16 @@ fn slice(name: &str) -> (Vec<EvalQuestion>, Engine) {
         "{name}: {} questions",
         questions.len()
     );
+    let ids: std::collections::HashSet<&str> =
+        corpus.articles.iter().map(|a| a.id.as_str()).collect();
+    for q in &questions {
+        let gold = q.gold_id.as_deref().unwrap_or_default();
+        assert!(
+            ids.contains(gold),
+            "{name}: {} has no gold paragraph {gold:?} in the slice",
+            q.id
+        );
+    }
     (questions, engine)
 }
 
