@@ -108,11 +108,10 @@ impl AppError {
     /// 2 for what the operator must fix (settings, corpus, credentials), 1 otherwise.
     fn exit_code(&self) -> u8 {
         match self {
-            AppError::Config(_)
-            | AppError::Corpus(_)
-            | AppError::Import(_)
-            | AppError::Eval(_)
-            | AppError::Bot(bot::BotError::InvalidToken) => 2,
+            AppError::Config(_) | AppError::Corpus(_) | AppError::Import(_) | AppError::Eval(_) => {
+                2
+            }
+            AppError::Bot(err) if err.is_setting() => 2,
             _ => 1,
         }
     }

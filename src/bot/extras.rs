@@ -36,7 +36,12 @@ pub fn after_answer(
 ) -> Option<InlineKeyboardMarkup> {
     let shown = shown(ctx);
     log_question(ctx, engine, answer, Via::Chat, chat_type(chat), shown);
-    buttons::answer_keyboard(answer, shown, &buttons::fingerprint(engine))
+    buttons::answer_keyboard(
+        answer,
+        shown,
+        &buttons::fingerprint(engine),
+        &ctx.button_key,
+    )
 }
 
 /// Queues the question-log entry for `answer` (when questions are logged).

@@ -20,13 +20,17 @@ pub struct BotProcess {
 
 impl BotProcess {
     /// Starts the bot against `api` from the repository root, with a 2 s poll
-    /// timeout (quick shutdowns), `RUST_LOG=debug` and `extra_env` on top.
+    /// timeout (quick shutdowns), `RUST_LOG=debug`, the data directory of
+    /// [`data_dir`] and `extra_env` on top.
     pub fn start(api: &FakeTelegram, extra_env: &[(&str, &str)]) -> BotProcess {
+        let data = data_dir(api);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_summit-bot"));
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
             .arg("serve")
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url())
+            .env("SUMMIT_TELEGRAM_STATE_FILE", data.join("summit-bot.state"))
+            .env("SUMMIT_FEEDBACK_DB_PATH", data.join("summit-bot.db"))
             .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "2")
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
@@ -52,6 +56,37 @@ impl BotProcess {
             });
         }
         BotProcess { child, log }
+    }
+
+    /// The process id (for `kill -9` from a test).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself; its status and log.
+    pub fn wait(mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the bot did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let log = self.log.lock().unwrap().clone();
+        (status, log)
+    }
+
+    /// Kills the process with SIGKILL (no shutdown at all) and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     /// Sends a signal by name (`TERM`, `HUP`, …).
@@ -82,6 +117,18 @@ impl BotProcess {
         let log = self.log.lock().unwrap().clone();
         (status, log)
     }
+}
+
+/// The data directory of every bot started against `api`: its own per fake
+/// server (tests run in parallel, and each fake numbers updates from 1), the
+/// same for a restart against the same server. `SUMMIT_TELEGRAM_STATE_FILE`
+/// and `SUMMIT_FEEDBACK_DB_PATH` in `extra_env` override it.
+pub fn data_dir(api: &FakeTelegram) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "summit-bot-data-{}-{}",
+        std::process::id(),
+        api.addr().port()
+    ))
 }
 
 impl Drop for BotProcess {
