@@ -172,13 +172,13 @@ fn command_text(ctx: &BotContext, engine: &Engine, command: &Command) -> String 
 }
 
 /// Debug builds only: panics on a message whose text equals the environment
-/// variable `SUMMIT_DEBUG_PANIC_ON`, so tests can check panic containment in
+/// variable `TEST_SUMMIT_PANIC_ON`, so tests can check panic containment in
 /// the real binary. Release builds have no such hook.
 fn debug_panic(msg: &Message) {
     #[cfg(debug_assertions)]
-    if let (Some(text), Ok(trigger)) = (msg.text(), std::env::var("SUMMIT_DEBUG_PANIC_ON")) {
+    if let (Some(text), Ok(trigger)) = (msg.text(), std::env::var("TEST_SUMMIT_PANIC_ON")) {
         if !trigger.is_empty() && text == trigger {
-            panic!("SUMMIT_DEBUG_PANIC_ON: a panic on request");
+            panic!("TEST_SUMMIT_PANIC_ON: a panic on request");
         }
     }
     #[cfg(not(debug_assertions))]

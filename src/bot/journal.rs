@@ -112,6 +112,8 @@ impl Journal {
     /// it is new (a known id — handled, or already waiting — is not).
     pub fn record(&self, updates: &[Update]) -> Result<Vec<bool>, JournalError> {
         let mut conn = self.lock();
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| self.sqlite(e))?;
         let tx = conn.transaction().map_err(|e| self.sqlite(e))?;
         let mut fresh = Vec::with_capacity(updates.len());
         {
@@ -132,15 +134,21 @@ impl Journal {
         Ok(fresh)
     }
 
-    /// Marks update `id` handled.
+    /// Marks update `id` handled. Quick rather than power-loss proof (no
+    /// fsync of its own; the next [`Journal::record`] syncs it): it must land
+    /// right after the reply, and losing it costs a repeated answer, not a
+    /// lost one. A killed process keeps it (it is in the OS's cache).
     pub fn finish(&self, id: u32) -> Result<(), JournalError> {
-        self.lock()
-            .execute(
+        let conn = self.lock();
+        let run = || -> rusqlite::Result<()> {
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.execute(
                 "UPDATE updates SET done = 1, at = ?2 WHERE id = ?1",
                 params![i64::from(id), now()],
-            )
-            .map(drop)
-            .map_err(|e| self.sqlite(e))
+            )?;
+            Ok(())
+        };
+        run().map_err(|e| self.sqlite(e))
     }
 
     /// Forgets handled updates older than two days; returns how many.
