@@ -123,15 +123,20 @@ async fn answer_html(
     started: Instant,
 ) -> (String, Option<teloxide::types::InlineKeyboardMarkup>) {
     let searcher = engine.clone();
-    let passages = buttons::ANSWER_PASSAGES;
-    let answer =
-        match tokio::task::spawn_blocking(move || searcher.ask_with(&question, passages)).await {
-            Ok(answer) => answer,
-            Err(err) => {
-                tracing::error!(error = %err, "search task failed");
-                return (html::plain(messages::ERROR), None);
-            }
-        };
+    let shown = extras::shown(ctx);
+    // The search and the passage reads for the log are blocking work.
+    let search = move || {
+        let answer = searcher.ask_with(&question, buttons::ANSWER_PASSAGES);
+        let quoted = extras::quoted_ids(&searcher, &answer, shown);
+        (answer, quoted)
+    };
+    let (answer, quoted) = match tokio::task::spawn_blocking(search).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(error = %err, "search task failed");
+            return (html::plain(messages::ERROR), None);
+        }
+    };
     tracing::info!(
         chat = msg.chat.id.0,
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -146,7 +151,7 @@ async fn answer_html(
     };
     let markup_html = html::reply(&answer, &render_ctx, ctx.config.telegram.extra_sources);
     guard::answered(ctx, msg, &answer, started.elapsed());
-    let keyboard = extras::after_answer(ctx, engine, &msg.chat, &answer);
+    let keyboard = extras::after_answer(ctx, engine, &msg.chat, &answer, quoted);
     (markup_html, keyboard)
 }
 

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use teloxide::types::Update;
 
 /// How long handled updates are remembered, in seconds.
@@ -32,6 +32,8 @@ pub enum JournalError {
     },
     #[error("update journal task failed: {0}")]
     Task(String),
+    #[error("update journal: {0}")]
+    Batch(String),
 }
 
 /// The journal; share it as `Arc<Journal>` and call it off the async
@@ -39,6 +41,18 @@ pub enum JournalError {
 pub struct Journal {
     path: PathBuf,
     conn: Mutex<Connection>,
+    /// Single updates waiting to be journaled (webhook mode): whoever holds
+    /// the connection next writes all of them in one transaction, so many
+    /// concurrent requests cost one disk sync, not one each.
+    waiting: Mutex<Waiting>,
+}
+
+/// Updates queued by [`Journal::record_one`] and the outcomes of those written.
+#[derive(Default)]
+struct Waiting {
+    next: u64,
+    updates: Vec<(u64, Update)>,
+    written: std::collections::HashMap<u64, Result<bool, String>>,
 }
 
 impl Journal {
@@ -69,6 +83,7 @@ impl Journal {
         Ok(Journal {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            waiting: Mutex::default(),
         })
     }
 
@@ -81,6 +96,33 @@ impl Journal {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ties the journal to the bot `bot_id` (from getMe). Update ids are per
+    /// bot: a journal left by another bot (a new token on the same data
+    /// directory) is emptied, or its ids would hide this bot's updates.
+    pub fn bind(&self, bot_id: u64) -> Result<(), JournalError> {
+        let conn = self.lock();
+        let run = || -> rusqlite::Result<()> {
+            let stored: Option<String> = conn
+                .query_row("SELECT value FROM meta WHERE key = 'bot_id'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let id = bot_id.to_string();
+            if stored.as_deref() != Some(id.as_str()) {
+                if stored.is_some() {
+                    tracing::warn!("update journal of another bot; emptied");
+                    conn.execute("DELETE FROM updates", [])?;
+                }
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('bot_id', ?1)",
+                    [id],
+                )?;
+            }
+            Ok(())
+        };
+        run().map_err(|e| self.sqlite(e))
     }
 
     /// The updates journaled but not handled, oldest first. Rows that no
@@ -108,10 +150,57 @@ impl Journal {
         Ok(updates)
     }
 
+    /// Journals one update, durably, together with any others queued at the
+    /// same time (group commit); whether it is new.
+    pub fn record_one(&self, update: Update) -> Result<bool, JournalError> {
+        let waiting = || self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = {
+            let mut w = waiting();
+            let ticket = w.next;
+            w.next += 1;
+            w.updates.push((ticket, update));
+            ticket
+        };
+        let mut conn = self.lock();
+        // Written by the previous holder of the connection, with its batch?
+        if let Some(outcome) = waiting().written.remove(&ticket) {
+            return outcome.map_err(JournalError::Batch);
+        }
+        let (tickets, batch): (Vec<u64>, Vec<Update>) =
+            std::mem::take(&mut waiting().updates).into_iter().unzip();
+        let outcome = self.record_with(&mut conn, &batch);
+        // Outcomes are published before the connection is let go: the next
+        // holder looks for its own there first.
+        let mut w = waiting();
+        let mut mine = Err(JournalError::Batch("not written".to_string()));
+        for (i, t) in tickets.into_iter().enumerate() {
+            let result = match &outcome {
+                Ok(fresh) => Ok(fresh[i]),
+                Err(err) => Err(err.to_string()),
+            };
+            if t == ticket {
+                mine = result.map_err(JournalError::Batch);
+            } else {
+                w.written.insert(t, result);
+            }
+        }
+        drop(w);
+        drop(conn);
+        mine
+    }
+
     /// Journals `updates` in one durable transaction; returns, for each, whether
     /// it is new (a known id — handled, or already waiting — is not).
     pub fn record(&self, updates: &[Update]) -> Result<Vec<bool>, JournalError> {
         let mut conn = self.lock();
+        self.record_with(&mut conn, updates)
+    }
+
+    fn record_with(
+        &self,
+        conn: &mut Connection,
+        updates: &[Update],
+    ) -> Result<Vec<bool>, JournalError> {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| self.sqlite(e))?;
         let tx = conn.transaction().map_err(|e| self.sqlite(e))?;
@@ -187,7 +276,8 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
             done INTEGER NOT NULL,
             at INTEGER NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS updates_waiting ON updates (done, id);",
+        CREATE INDEX IF NOT EXISTS updates_waiting ON updates (done, id);
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     )?;
     Ok(conn)
 }
@@ -237,6 +327,14 @@ mod tests {
             [false, false, true]
         );
         assert_eq!(journal.prune().unwrap(), 0, "recent rows are kept");
+        journal.bind(42).unwrap();
+        journal.bind(42).unwrap();
+        assert_eq!(journal.unfinished().unwrap().len(), 3, "same bot: kept");
+        journal.bind(43).unwrap();
+        assert!(
+            journal.unfinished().unwrap().is_empty(),
+            "another bot: emptied"
+        );
     }
 
     #[test]
@@ -251,5 +349,24 @@ mod tests {
         let journal = Journal::open(&path).unwrap();
         assert!(journal.unfinished().unwrap().is_empty());
         assert!(path.with_extension("old").exists());
+    }
+
+    #[test]
+    fn concurrent_single_records_are_each_answered() {
+        let journal = Arc::new(Journal::open(&temp("group")).unwrap());
+        let threads: Vec<_> = (1..=40u32)
+            .map(|id| {
+                let journal = journal.clone();
+                std::thread::spawn(move || journal.record_one(update(id % 20 + 1)).unwrap())
+            })
+            .collect();
+        let fresh = threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .filter(|&new| new)
+            .count();
+        assert_eq!(fresh, 20, "each id new exactly once");
+        assert_eq!(journal.unfinished().unwrap().len(), 20);
+        assert!(journal.waiting.lock().unwrap().written.is_empty());
     }
 }

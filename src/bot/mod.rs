@@ -156,7 +156,9 @@ pub async fn serve(
 
     // What the last run left unfinished is handled first, whichever way the
     // updates arrive now; what this run leaves stays in the journal.
-    match journal::blocking(&journal, |j| {
+    let bot_id = ctx.me.id.0;
+    match journal::blocking(&journal, move |j| {
+        j.bind(bot_id)?;
         let pruned = j.prune()?;
         Ok((pruned, j.unfinished()?))
     })

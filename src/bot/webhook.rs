@@ -127,8 +127,8 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) ->
         }
     };
     let entry = update.clone();
-    match journal::blocking(&r.journal, move |j| j.record(&[entry])).await {
-        Ok(fresh) if fresh.first() == Some(&true) => {}
+    match journal::blocking(&r.journal, move |j| j.record_one(entry)).await {
+        Ok(true) => {}
         // Known: handled already, or waiting in the journal since the start.
         Ok(_) => return StatusCode::OK,
         Err(err) => {

@@ -127,7 +127,7 @@ pub fn data_dir(api: &FakeTelegram) -> std::path::PathBuf {
     std::env::temp_dir().join(format!(
         "summit-bot-data-{}-{}",
         std::process::id(),
-        api.addr().port()
+        api.instance()
     ))
 }
 
