@@ -57,6 +57,17 @@ fn start_bot(api: &FakeTelegram, data: &Path) -> Child {
         .env("SUMMIT_TELEGRAM_STATE_FILE", data.join("summit-bot.state"))
         .env("TELOXIDE_API_URL", api.url())
         .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "5")
+        // Its own update journal per fake server (each numbers updates from 1).
+        .env(
+            "SUMMIT_TELEGRAM_STATE_FILE",
+            std::env::temp_dir()
+                .join(format!(
+                    "summit-load-{}-{}",
+                    std::process::id(),
+                    api.instance()
+                ))
+                .join("summit-bot.state"),
+        )
         .env(
             "RUST_LOG",
             std::env::var("LOAD_BOT_RUST_LOG").unwrap_or_else(|_| "warn".into()),

@@ -130,8 +130,8 @@ impl AppError {
             | AppError::Corpus(_)
             | AppError::Import(_)
             | AppError::Eval(_)
-            | AppError::Semantic(_)
-            | AppError::Bot(bot::BotError::InvalidToken) => 2,
+            | AppError::Semantic(_) => 2,
+            AppError::Bot(err) if err.is_setting() => 2,
             _ => 1,
         }
     }

@@ -78,8 +78,8 @@ pub struct TelegramSettings {
     pub poll_timeout_secs: u32,
     pub group_mode: GroupMode,
     pub send_retries: u32,
-    /// Where a stopping bot records the updates it answered beyond the offset it
-    /// could confirm, so the next start skips them instead of answering twice.
+    /// The update journal (SQLite, see `bot::journal`); its directory is the
+    /// data directory (lock file, button key).
     pub state_file: PathBuf,
     /// How long SIGTERM waits for replies in flight before it gives up on them
     /// (they are then delivered again to the next start, not lost).

@@ -9,7 +9,9 @@
 //!
 //! Nothing identifies a person: no user names, user ids or chat ids. The
 //! prompt asking why a 👎 was given is found again through a salted hash of
-//! its chat and message id (the salt lives only in the database).
+//! its chat and message id, and a user's vote on an answer through a salted
+//! hash of chat, message and user id (one vote per user per answer; the salt
+//! lives only in the database). Questions older than `retain_days` are pruned.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +29,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_millis(500);
 /// How often the writer retries opening a database it could not open.
 const REOPEN_EVERY: Duration = Duration::from_secs(30);
 
+/// How often the writer prunes questions past `retain_days`.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// Records lost to a full queue or a failed write, since the process started.
 static WRITE_FAILURES: AtomicU64 = AtomicU64::new(0);
 
@@ -35,6 +40,15 @@ static WRITE_FAILURES: AtomicU64 = AtomicU64::new(0);
 pub enum Via {
     Chat,
     Inline,
+}
+
+/// Who voted on which answer; stored only as a salted hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Voter {
+    pub chat: i64,
+    /// The answer's message id.
+    pub message: i64,
+    pub user: u64,
 }
 
 /// One thing to store.
@@ -64,6 +78,8 @@ pub enum Record {
         chat_type: String,
         /// Chat and message id of the "why?" prompt sent after a 👎.
         prompt: Option<(i64, i64)>,
+        /// A later vote of the same voter replaces this one.
+        voter: Voter,
     },
     /// A reply to a "why?" prompt.
     Reason { prompt: (i64, i64), text: String },
@@ -99,9 +115,10 @@ impl FeedbackStore {
     pub fn start(settings: &FeedbackSettings) -> FeedbackStore {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let path = settings.db_path.clone();
+        let retain = Duration::from_secs(u64::from(settings.retain_days) * 86_400);
         let spawned = std::thread::Builder::new()
             .name("feedback-writer".into())
-            .spawn(move || writer(path, rx));
+            .spawn(move || writer(path, retain, rx));
         if let Err(err) = spawned {
             tracing::error!(error = %err, "cannot start the feedback writer; feedback is not stored");
             return FeedbackStore::disabled();
@@ -191,6 +208,7 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(sqlite)?;
     conn.execute_batch(SCHEMA).map_err(sqlite)?;
+    migrate(&conn).map_err(sqlite)?;
     Ok(conn)
 }
 
@@ -225,11 +243,24 @@ CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
 CREATE INDEX IF NOT EXISTS feedback_prompt ON feedback (prompt);
 ";
 
+/// Adds what later versions need to a database made by an earlier one.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_voter = conn
+        .prepare("SELECT 1 FROM pragma_table_info('feedback') WHERE name = 'voter'")?
+        .exists([])?;
+    if !has_voter {
+        conn.execute_batch("ALTER TABLE feedback ADD COLUMN voter TEXT;")?;
+    }
+    conn.execute_batch("CREATE UNIQUE INDEX IF NOT EXISTS feedback_voter ON feedback (voter);")
+}
+
 /// The writer thread: opens the database (retrying now and then), writes
-/// records until every sender is gone.
-fn writer(path: PathBuf, rx: Receiver<Record>) {
+/// records until every sender is gone, and prunes questions older than
+/// `retain` now and then.
+fn writer(path: PathBuf, retain: Duration, rx: Receiver<Record>) {
     let mut conn: Option<Connection> = None;
     let mut last_try: Option<Instant> = None;
+    let mut last_prune: Option<Instant> = None;
     while let Ok(record) = rx.recv() {
         if let Record::Flush(done) = record {
             let _ = done.send(());
@@ -252,8 +283,43 @@ fn writer(path: PathBuf, rx: Receiver<Record>) {
             None => Err(rusqlite::Error::InvalidPath(path.clone())),
         };
         if let Err(err) = result {
+            // Counted, and logged without its contents: a question is the
+            // user's text and has no place in a log line.
             WRITE_FAILURES.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(error = %err, record = ?record, "feedback record not stored");
+            tracing::warn!(error = %err, kind = record.kind(), "feedback record not stored");
+        }
+        if let Some(c) = &conn {
+            if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+                last_prune = Some(Instant::now());
+                prune(c, retain);
+            }
+        }
+    }
+}
+
+/// Deletes questions older than `retain` (votes stay: they hold no question
+/// text of their own unless Telegram sent it along).
+fn prune(conn: &Connection, retain: Duration) {
+    let before = now() - retain.as_secs() as i64;
+    let pruned = conn.execute("DELETE FROM questions WHERE at < ?1", [before]);
+    match pruned {
+        Ok(0) => {}
+        Ok(rows) => tracing::info!(rows, "pruned the question log past retain_days"),
+        Err(err) => {
+            WRITE_FAILURES.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %err, "cannot prune the question log");
+        }
+    }
+}
+
+impl Record {
+    /// The record's kind, for logs (never its contents).
+    fn kind(&self) -> &'static str {
+        match self {
+            Record::Question { .. } => "question",
+            Record::Vote { .. } => "vote",
+            Record::Reason { .. } => "reason",
+            Record::Flush(_) => "flush",
         }
     }
 }
@@ -294,6 +360,7 @@ fn write(conn: &Connection, record: &Record) -> rusqlite::Result<()> {
             passages,
             chat_type,
             prompt,
+            voter,
         } => {
             let question = match question {
                 Some(q) => Some(q.clone()),
@@ -309,9 +376,22 @@ fn write(conn: &Connection, record: &Record) -> rusqlite::Result<()> {
                 Some(p) => Some(prompt_key(conn, *p)?),
                 None => None,
             };
+            let voter = salted_key(
+                conn,
+                &[
+                    &voter.chat.to_le_bytes(),
+                    &voter.message.to_le_bytes(),
+                    &voter.user.to_le_bytes(),
+                ],
+            )?;
+            // One row per voter and answer: a later press replaces the vote
+            // and keeps the prompt (and reason) of the first 👎.
             conn.execute(
-                "INSERT INTO feedback (at, vote, question, question_hash, top_passage, passages, chat_type, prompt)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO feedback (at, vote, question, question_hash, top_passage, passages, chat_type, prompt, voter)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (voter) DO UPDATE SET
+                    at = excluded.at, vote = excluded.vote,
+                    prompt = COALESCE(feedback.prompt, excluded.prompt)",
                 params![
                     now(),
                     if *up { 1 } else { -1 },
@@ -321,6 +401,7 @@ fn write(conn: &Connection, record: &Record) -> rusqlite::Result<()> {
                     passages.join(" "),
                     chat_type,
                     prompt,
+                    voter,
                 ],
             )?;
         }
@@ -340,8 +421,13 @@ fn write(conn: &Connection, record: &Record) -> rusqlite::Result<()> {
 }
 
 /// A salted hash of a prompt's chat and message id: finds the vote again
-/// without storing the chat id. The salt is made once per database.
+/// without storing the chat id.
 fn prompt_key(conn: &Connection, (chat, message): (i64, i64)) -> rusqlite::Result<String> {
+    salted_key(conn, &[&chat.to_le_bytes(), &message.to_le_bytes()])
+}
+
+/// A salted hash of `parts`. The salt is made once per database.
+fn salted_key(conn: &Connection, parts: &[&[u8]]) -> rusqlite::Result<String> {
     let salt: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| {
             r.get(0)
@@ -360,8 +446,9 @@ fn prompt_key(conn: &Connection, (chat, message): (i64, i64)) -> rusqlite::Resul
     };
     let mut hash = xxhash_rust::xxh3::Xxh3::new();
     hash.update(salt.as_bytes());
-    hash.update(&chat.to_le_bytes());
-    hash.update(&message.to_le_bytes());
+    for part in parts {
+        hash.update(part);
+    }
     Ok(format!("{:016x}", hash.digest()))
 }
 
@@ -389,6 +476,7 @@ mod tests {
         FeedbackSettings {
             db_path: path.to_path_buf(),
             store_questions: true,
+            retain_days: 90,
         }
     }
 
@@ -419,6 +507,25 @@ mod tests {
             passages: vec!["a#1".into()],
             chat_type: "private".into(),
             prompt: Some((42, 7)),
+            voter: Voter {
+                chat: 42,
+                message: 6,
+                user: 9,
+            },
+        });
+        // The same voter again: the vote is replaced, the prompt kept.
+        store.put(Record::Vote {
+            up: false,
+            question: None,
+            question_hash: "0000abcd".into(),
+            passages: vec!["a#1".into()],
+            chat_type: "private".into(),
+            prompt: None,
+            voter: Voter {
+                chat: 42,
+                message: 6,
+                user: 9,
+            },
         });
         store.put(Record::Reason {
             prompt: (42, 7),
@@ -436,6 +543,10 @@ mod tests {
         assert_eq!(question, "乌镇峰会在哪里举行？");
         assert_eq!(reason, "答非所问");
         assert_eq!(top, "a#1");
+        let votes: i64 = conn
+            .query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(votes, 1, "one vote per voter and answer");
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

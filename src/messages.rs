@@ -203,3 +203,10 @@ pub fn reloaded(articles: usize, paragraphs: usize) -> String {
 pub fn reload_failed(error: &str) -> String {
     format!("重新加载失败：{error}\n仍在使用原来的语料。")
 }
+
+/// A button press whose data is not ours (altered, or signed with a key the
+/// bot no longer has): nothing is done.
+pub const BUTTON_INVALID: &str = "这个按钮已过期或无效，请重新提问。";
+
+/// The handler failed on this message (a bug): a short apology.
+pub const HANDLER_FAILED: &str = "抱歉，处理这条消息时出错了，请稍后再试。";

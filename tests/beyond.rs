@@ -245,12 +245,9 @@ async fn votes_and_questions_are_stored_and_reported() {
     );
     let up = nth_call(&api, "answerCallbackQuery", 1).await;
     assert!(up["text"].as_str().unwrap().contains("感谢"), "{up:#}");
-    api.callback_query(
-        USER,
-        USER,
-        answer.message_id,
-        &button(&answer, "👎").unwrap(),
-    );
+    // A second person's 👎 on the same answer (one vote per user and answer).
+    let down = button(&answer, "👎").unwrap();
+    api.callback_query(USER + 1, USER, answer.message_id, &down);
     let prompt = nth_message(&api, 3).await;
     assert!(
         prompt.plain_text.contains("说明原因"),
@@ -276,6 +273,16 @@ async fn votes_and_questions_are_stored_and_reported() {
         "{}",
         thanks.plain_text
     );
+
+    // The same 👎 pressed 20 more times: acknowledged, but no further message
+    // (no second prompt) and still one vote.
+    for _ in 0..20 {
+        api.callback_query(USER + 1, USER, answer.message_id, &down);
+    }
+    api.wait_for_calls("answerCallbackQuery", 22, Duration::from_secs(20))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(api.sent_messages().len(), 4, "{:#?}", api.sent_messages());
 
     let report = report_until(
         &db,

@@ -1,8 +1,11 @@
 //! Who the bot serves and how fast: the chat allowlist (one polite refusal,
-//! then silence), admin user ids, and per-user flood control.
+//! then silence), admin user ids, per-user flood control (questions and reason
+//! replies share one window, button presses have their own), and the "why 👎?"
+//! prompts already sent (one per user per answer).
 //!
-//! All of it is in memory: a restart forgets which chats were told and resets
-//! the flood windows, which errs on the side of answering.
+//! All of it is in memory and bounded: past [`PRUNE_AT`] entries a map drops
+//! what is older than its window (a day for refusals and prompts). A restart
+//! forgets everything, which errs on the side of answering.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -30,23 +33,57 @@ pub enum Flood {
     Drop,
 }
 
-/// Users tracked before idle ones are forgotten (keeps memory bounded).
-const PRUNE_AT: usize = 10_000;
+/// Entries a map holds before old ones are pruned (keeps memory bounded).
+pub const PRUNE_AT: usize = 10_000;
+/// How long a refused chat and a sent prompt are remembered.
+const REMEMBER: Duration = Duration::from_secs(86_400);
 
 #[derive(Default)]
 struct Window {
-    /// When the questions still inside the window were accepted.
+    /// When the requests still inside the window were accepted.
     asked: VecDeque<Instant>,
     told: bool,
+}
+
+/// Sliding windows per user.
+#[derive(Default)]
+struct Windows(Mutex<HashMap<u64, Window>>);
+
+/// Keys remembered for a while, pruned when there are many.
+#[derive(Default)]
+struct Remembered<K>(Mutex<HashMap<K, Instant>>);
+
+impl<K: std::hash::Hash + Eq> Remembered<K> {
+    /// Remembers `key` at `now`; `true` if it was not remembered already.
+    fn insert(&self, key: K, now: Instant) -> bool {
+        let mut map = lock(&self.0);
+        if map.len() >= PRUNE_AT {
+            map.retain(|_, at| now.duration_since(*at) < REMEMBER);
+        }
+        match map.get(&key) {
+            Some(at) if now.duration_since(*at) < REMEMBER => false,
+            _ => {
+                map.insert(key, now);
+                true
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        lock(&self.0).len()
+    }
 }
 
 pub struct Access {
     allowed: HashSet<i64>,
     admins: HashSet<u64>,
-    told: Mutex<HashSet<i64>>,
+    told: Remembered<i64>,
     max_questions: usize,
     window: Duration,
-    flood: Mutex<HashMap<u64, Window>>,
+    questions: Windows,
+    presses: Windows,
+    /// (chat, answer message, user) of the "why 👎?" prompts sent.
+    prompted: Remembered<(i64, i64, u64)>,
 }
 
 impl Access {
@@ -54,10 +91,12 @@ impl Access {
         Access {
             allowed: settings.allowed_set(),
             admins: settings.admin_set(),
-            told: Mutex::default(),
+            told: Remembered::default(),
             max_questions: settings.flood_max_questions as usize,
             window: Duration::from_secs(settings.flood_window_secs),
-            flood: Mutex::default(),
+            questions: Windows::default(),
+            presses: Windows::default(),
+            prompted: Remembered::default(),
         }
     }
 
@@ -72,7 +111,7 @@ impl Access {
         if self.allowed.is_empty() || self.allowed.contains(&chat) {
             return Admission::Serve;
         }
-        if lock(&self.told).insert(chat) {
+        if self.told.insert(chat, Instant::now()) {
             Admission::Refuse
         } else {
             Admission::Silence
@@ -83,11 +122,38 @@ impl Access {
         self.admins.contains(&user)
     }
 
-    /// Counts a question of `user` asked at `now` against the flood limit.
-    /// Dropped questions do not count, so the user is back once the window
-    /// of the accepted ones has passed.
+    /// Counts a question (or a reason reply) of `user` at `now` against the
+    /// flood limit. Dropped ones do not count, so the user is back once the
+    /// window of the accepted ones has passed.
     pub fn question(&self, user: u64, now: Instant) -> Flood {
-        let mut flood = lock(&self.flood);
+        self.admit_in(&self.questions, user, now)
+    }
+
+    /// Counts a button press of `user` at `now` against its own flood limit
+    /// (the same numbers as questions).
+    pub fn press(&self, user: u64, now: Instant) -> Flood {
+        self.admit_in(&self.presses, user, now)
+    }
+
+    /// Whether the "why 👎?" prompt for `user` under answer `message` of
+    /// `chat` is still to be sent (and notes that it now is).
+    pub fn first_prompt(&self, chat: i64, message: i64, user: u64) -> bool {
+        self.prompted.insert((chat, message, user), Instant::now())
+    }
+
+    /// Entries held in memory: refused chats, users in flood windows
+    /// (questions, presses), prompts sent. For tests and metrics.
+    pub fn sizes(&self) -> [usize; 4] {
+        [
+            self.told.len(),
+            lock(&self.questions.0).len(),
+            lock(&self.presses.0).len(),
+            self.prompted.len(),
+        ]
+    }
+
+    fn admit_in(&self, windows: &Windows, user: u64, now: Instant) -> Flood {
+        let mut flood = lock(&windows.0);
         if flood.len() >= PRUNE_AT {
             let window = self.window;
             flood.retain(|_, w| {
@@ -166,5 +232,38 @@ mod tests {
         assert_eq!(a.question(2, t0), Flood::Ask, "other users unaffected");
         let later = t0 + Duration::from_secs(31);
         assert_eq!(a.question(1, later), Flood::Ask, "window passed");
+    }
+
+    #[test]
+    fn presses_have_their_own_window_and_prompts_go_once() {
+        let a = access(vec![], 2, 30);
+        let t0 = Instant::now();
+        assert_eq!(a.question(1, t0), Flood::Ask);
+        assert_eq!(a.question(1, t0), Flood::Ask);
+        assert_eq!(
+            a.press(1, t0),
+            Flood::Ask,
+            "questions do not use up presses"
+        );
+        assert_eq!(a.press(1, t0), Flood::Ask);
+        assert_eq!(a.press(1, t0), Flood::SlowDown);
+        assert!(a.first_prompt(5, 10, 1));
+        assert!(!a.first_prompt(5, 10, 1), "one prompt per user per answer");
+        assert!(a.first_prompt(5, 10, 2) && a.first_prompt(5, 11, 1));
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let a = access(vec![1], 1, 1);
+        let t0 = Instant::now();
+        for user in 0..(PRUNE_AT as u64 * 3) {
+            // Each user's window has passed by the time the next ones come.
+            let now = t0 + Duration::from_secs(2 * (user / 1000));
+            a.question(user, now);
+            a.press(user, now);
+        }
+        let [_, questions, presses, _] = a.sizes();
+        assert!(questions <= PRUNE_AT + 1000, "{questions}");
+        assert!(presses <= PRUNE_AT + 1000, "{presses}");
     }
 }

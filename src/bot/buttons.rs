@@ -1,17 +1,21 @@
 //! The buttons under an answer and what their `callback_data` says.
 //!
 //! Telegram gives a button at most 64 bytes of data and hands it back verbatim
-//! on a press, possibly days and several restarts later, and anyone can send a
-//! forged press. So the data is self-contained — it names the passages by
-//! their index in the engine — and carries a fingerprint of the corpus: after
-//! a corpus reload the indices may point elsewhere, and the fingerprint turns
-//! that into a polite "please ask again" instead of a wrong quote.
+//! on a press, possibly days and several restarts later — and a modified
+//! client can send any data it likes. So the data is self-contained (it names
+//! the passages by their index in the engine), carries a fingerprint of the
+//! corpus (after a reload the indices may point elsewhere: the fingerprint
+//! turns that into a polite "please ask again" instead of a wrong quote), and
+//! is signed: HMAC-SHA256 with a key kept in the data directory, cut to 64
+//! bits. Data we did not make, or altered by one character, is refused.
 //!
-//! Format: `1<action>:<fingerprint>:<body>`, indices in base 36, e.g.
-//! `1m:3fa9c1:b.1k.2` (more sources: passages 11, 56, 2) or
-//! `1d:3fa9c1:9c0e77a1:3.b` (👎 on the answer to question hash 9c0e77a1 that
-//! showed passages 3 and 11).
+//! Format: `2<action>:<fingerprint>:<body>:<mac>`, indices in base 36, e.g.
+//! `2m:3fa9c1:b.1k.2:<mac>` (more sources: passages 11, 56, 2) or
+//! `2d:3fa9c1:9c0e77a1:3.b:<mac>` (👎 on the answer to question hash 9c0e77a1
+//! that showed passages 3 and 11), the MAC as 16 hex digits.
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::search::{Answer, Engine};
@@ -24,7 +28,61 @@ pub const MORE_PAGE: usize = 3;
 /// what "更多来源" can list later.
 pub const ANSWER_PASSAGES: usize = 10;
 /// Version tag: bump when the format changes, so old buttons read as stale.
-const VERSION: char = '1';
+const VERSION: char = '2';
+/// Bytes of the MAC kept (64 bits: forging one takes ~2^63 presses, each an
+/// online attempt under flood control), written as twice as many hex digits.
+const MAC_BYTES: usize = 8;
+
+/// The key button data is signed with (see [`super::data_dir`]).
+#[derive(Clone)]
+pub struct ButtonKey([u8; 32]);
+
+impl ButtonKey {
+    pub fn new(bytes: [u8; 32]) -> ButtonKey {
+        ButtonKey(bytes)
+    }
+
+    fn hmac(&self, data: &str) -> Hmac<Sha256> {
+        // HMAC takes a key of any length: `new_from_slice` cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(data.as_bytes());
+        mac
+    }
+
+    /// The MAC of `data`, as hex.
+    fn sign(&self, data: &str) -> String {
+        let tag = self.hmac(data).finalize().into_bytes();
+        tag[..MAC_BYTES]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether `mac` (hex) is the MAC of `data`, compared in constant time.
+    fn verify(&self, data: &str, mac: &str) -> bool {
+        let Some(bytes) = from_hex(mac).filter(|b| b.len() == MAC_BYTES) else {
+            return false;
+        };
+        self.hmac(data).verify_truncated_left(&bytes).is_ok()
+    }
+}
+
+impl std::fmt::Debug for ButtonKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ButtonKey(..)")
+    }
+}
+
+fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect()
+}
 
 /// What a press asks for, decoded and checked against the current engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +107,8 @@ pub enum DataError {
     /// Made for another corpus (reloaded since) or an older format.
     #[error("callback data from another corpus or version")]
     Stale,
-    /// Not data we make: garbage, tampering, or a passage that does not exist.
+    /// Not data we make: garbage, a wrong MAC (tampering, or a key made
+    /// anew), or a passage that does not exist.
     #[error("callback data not made by this bot")]
     Forged,
 }
@@ -69,9 +128,9 @@ pub fn question_hash(question: &str) -> String {
     format!("{:08x}", hash & 0xffff_ffff)
 }
 
-/// Encodes `action` for `fingerprint`. Lists are cut (from the end) until the
-/// data fits Telegram's 64 bytes.
-pub fn encode(action: &Action, fingerprint: &str) -> String {
+/// Encodes and signs `action` for `fingerprint`. Lists are cut (from the end)
+/// until the data fits Telegram's 64 bytes.
+pub fn encode(action: &Action, fingerprint: &str, key: &ButtonKey) -> String {
     let (tag, mut body): (char, Vec<String>) = match action {
         Action::More(list) => ('m', vec![list_body(list)]),
         Action::Context(n) => ('c', vec![base36(*n)]),
@@ -87,8 +146,9 @@ pub fn encode(action: &Action, fingerprint: &str) -> String {
     let head = format!("{VERSION}{tag}:{fingerprint}:");
     loop {
         let data = format!("{head}{}", body.join(":"));
-        if data.len() <= MAX_DATA_BYTES {
-            return data;
+        if data.len() + 1 + 2 * MAC_BYTES <= MAX_DATA_BYTES {
+            let mac = key.sign(&data);
+            return format!("{data}:{mac}");
         }
         // Drop the last index of the list (always the last field).
         let last = body.last_mut().expect("body has a field");
@@ -101,9 +161,16 @@ pub fn encode(action: &Action, fingerprint: &str) -> String {
     }
 }
 
-/// Decodes a press for the engine with `passages` passages and `fingerprint`.
-pub fn decode(data: &str, fingerprint: &str, passages: usize) -> Result<Action, DataError> {
-    let mut fields = data.split(':');
+/// Checks and decodes a press for the engine with `passages` passages and
+/// `fingerprint`.
+pub fn decode(
+    data: &str,
+    fingerprint: &str,
+    passages: usize,
+    key: &ButtonKey,
+) -> Result<Action, DataError> {
+    let (signed, mac) = data.rsplit_once(':').ok_or(DataError::Forged)?;
+    let mut fields = signed.split(':');
     let head = fields.next().ok_or(DataError::Forged)?;
     let mut chars = head.chars();
     let (Some(version), Some(tag), None) = (chars.next(), chars.next(), chars.next()) else {
@@ -114,6 +181,9 @@ pub fn decode(data: &str, fingerprint: &str, passages: usize) -> Result<Action, 
     }
     if version != VERSION {
         return Err(DataError::Stale);
+    }
+    if !key.verify(signed, mac) {
+        return Err(DataError::Forged);
     }
     let print = fields.next().ok_or(DataError::Forged)?;
     if print.len() != 6 || !print.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -164,6 +234,7 @@ pub fn answer_keyboard(
     answer: &Answer,
     shown: usize,
     fingerprint: &str,
+    key: &ButtonKey,
 ) -> Option<InlineKeyboardMarkup> {
     let best = answer.passages.first()?;
     if !answer.answered() {
@@ -173,11 +244,11 @@ pub fn answer_keyboard(
     let shown = shown.clamp(1, indices.len());
     let mut first_row = Vec::new();
     if shown < indices.len() {
-        first_row.push(more_button(&indices[shown..], fingerprint));
+        first_row.push(more_button(&indices[shown..], fingerprint, key));
     }
     first_row.push(InlineKeyboardButton::callback(
         "上下文",
-        encode(&Action::Context(best.passage), fingerprint),
+        encode(&Action::Context(best.passage), fingerprint, key),
     ));
     let vote = |up: bool| Action::Vote {
         up,
@@ -185,17 +256,17 @@ pub fn answer_keyboard(
         passages: indices[..shown].to_vec(),
     };
     let second_row = vec![
-        InlineKeyboardButton::callback("👍", encode(&vote(true), fingerprint)),
-        InlineKeyboardButton::callback("👎", encode(&vote(false), fingerprint)),
+        InlineKeyboardButton::callback("👍", encode(&vote(true), fingerprint, key)),
+        InlineKeyboardButton::callback("👎", encode(&vote(false), fingerprint, key)),
     ];
     Some(InlineKeyboardMarkup::new(vec![first_row, second_row]))
 }
 
 /// "更多来源" for the passages in `rest` (a page of them is shown per press).
-pub fn more_button(rest: &[usize], fingerprint: &str) -> InlineKeyboardButton {
+pub fn more_button(rest: &[usize], fingerprint: &str, key: &ButtonKey) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(
         "更多来源",
-        encode(&Action::More(rest.to_vec()), fingerprint),
+        encode(&Action::More(rest.to_vec()), fingerprint, key),
     )
 }
 
@@ -226,6 +297,10 @@ mod tests {
 
     const FP: &str = "00ab12";
 
+    fn key() -> ButtonKey {
+        ButtonKey::new([7; 32])
+    }
+
     #[test]
     fn round_trips_every_action() {
         let actions = [
@@ -238,18 +313,18 @@ mod tests {
             },
         ];
         for action in actions {
-            let data = encode(&action, FP);
+            let data = encode(&action, FP, &key());
             assert!(data.len() <= MAX_DATA_BYTES, "{data}");
-            assert_eq!(decode(&data, FP, 10_000), Ok(action), "{data}");
+            assert_eq!(decode(&data, FP, 10_000, &key()), Ok(action), "{data}");
         }
     }
 
     #[test]
     fn long_lists_are_cut_to_64_bytes() {
         let list: Vec<usize> = (40_000..40_030).collect();
-        let data = encode(&Action::More(list.clone()), FP);
+        let data = encode(&Action::More(list.clone()), FP, &key());
         assert!(data.len() <= MAX_DATA_BYTES, "{data}");
-        let Ok(Action::More(decoded)) = decode(&data, FP, 50_000) else {
+        let Ok(Action::More(decoded)) = decode(&data, FP, 50_000, &key()) else {
             panic!("{data}");
         };
         assert!(!decoded.is_empty());
@@ -257,25 +332,65 @@ mod tests {
     }
 
     #[test]
+    fn any_altered_character_is_refused() {
+        let data = encode(
+            &Action::Vote {
+                up: true,
+                question: question_hash("蓝皮书是哪个机构编写的？"),
+                passages: vec![3, 11, 12],
+            },
+            FP,
+            &key(),
+        );
+        let alphabet = "0123456789abcdefghijklmnopqrstuvwxyz:.";
+        for (at, original) in data.char_indices() {
+            for c in alphabet.chars().filter(|&c| c != original) {
+                let mut altered = data.clone();
+                altered.replace_range(at..at + original.len_utf8(), c.encode_utf8(&mut [0; 4]));
+                assert!(
+                    decode(&altered, FP, 10_000, &key()).is_err(),
+                    "{altered} was accepted"
+                );
+            }
+        }
+        let other_key = ButtonKey::new([8; 32]);
+        assert_eq!(
+            decode(&data, FP, 10_000, &other_key),
+            Err(DataError::Forged),
+            "data signed with another key"
+        );
+    }
+
+    #[test]
     fn stale_and_forged_data_are_told_apart() {
-        let data = encode(&Action::Context(5), FP);
-        assert_eq!(decode(&data, "ffffff", 100), Err(DataError::Stale));
-        assert_eq!(decode("2c:00ab12:5", FP, 100), Err(DataError::Stale));
+        let data = encode(&Action::Context(5), FP, &key());
+        assert_eq!(decode(&data, "ffffff", 100, &key()), Err(DataError::Stale));
+        assert_eq!(
+            decode("1c:00ab12:5", FP, 100, &key()),
+            Err(DataError::Stale),
+            "unsigned data of the previous version"
+        );
+        let signed = |body: &str| format!("{body}:{}", key().sign(body));
         for forged in [
-            "",
-            "hello",
-            "1x:00ab12:5",
-            "1c:00ab12:zzzzzzzz",
-            "1c:00ab12:5:6",
-            "1c:00ab12:",
-            "1m:00ab12:1..2",
-            "1u:00ab12:xyz:1",
-            "1c:00ab12:-1",
-            "1c:00ab12:2s",
-            "1c:short:5",
-            "１c:00ab12:5",
+            "".to_string(),
+            "hello".to_string(),
+            signed("2x:00ab12:5"),
+            signed("2c:00ab12:zzzzzzzz"),
+            signed("2c:00ab12:5:6"),
+            signed("2c:00ab12:"),
+            signed("2m:00ab12:1..2"),
+            signed("2u:00ab12:xyz:1"),
+            signed("2c:00ab12:-1"),
+            signed("2c:00ab12:2s"),
+            signed("2c:short:5"),
+            signed("２c:00ab12:5"),
+            "2c:00ab12:5:0000000000000000".to_string(),
         ] {
-            assert_eq!(decode(forged, FP, 100), Err(DataError::Forged), "{forged}");
+            assert_eq!(
+                decode(&forged, FP, 100, &key()),
+                Err(DataError::Forged),
+                "{forged}"
+            );
         }
     }
 }

@@ -9,21 +9,24 @@
 //! until then); stale or forged data gets a short notice and nothing else.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use teloxide::types::{
     CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, ReplyMarkup, User,
 };
 
+use super::access::Flood;
 use super::buttons::{self, Action, DataError};
 use super::context::BotContext;
 use super::extras::chat_type;
 use super::send::{self, toast};
-use crate::feedback::Record;
+use crate::feedback::{Record, Voter};
 use crate::index::Passage;
+use crate::messages;
 use crate::render::{html, passages};
+use crate::search::Engine;
 
 pub const STALE: &str = "这个按钮已过期（资料已更新），请重新提问。";
-pub const FORGED: &str = "无法识别这个按钮，请重新提问。";
 pub const THANKS: &str = "感谢反馈！";
 pub const THANKS_DOWN: &str = "感谢反馈！可以回复下面的消息说明原因。";
 /// The prompt after a 👎; a reply to a message with exactly this text is a reason.
@@ -32,12 +35,31 @@ pub const REASON_STORED: &str = "已记录，谢谢！";
 /// Longest reason stored, in chars.
 const REASON_CHARS: usize = 500;
 
-/// Handles one press.
+/// Handles one press. Every press is counted against its user's flood
+/// window; everything it shows comes from one engine snapshot.
 pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
+    match ctx.access.press(query.from.id.0, Instant::now()) {
+        Flood::Ask => {}
+        verdict => {
+            tracing::info!(
+                user = query.from.id.0,
+                ?verdict,
+                "flood control: button press"
+            );
+            let notice = (verdict == Flood::SlowDown).then_some(messages::BUSY);
+            toast(ctx, &query, notice).await;
+            return;
+        }
+    }
     let engine = ctx.engine();
     let fingerprint = buttons::fingerprint(&engine);
     let data = query.data.as_deref().unwrap_or_default();
-    let decoded = buttons::decode(data, &fingerprint, engine.index().passages.len());
+    let decoded = buttons::decode(
+        data,
+        &fingerprint,
+        engine.index().passages.len(),
+        &ctx.button_key,
+    );
     let message = query.regular_message();
     let (action, message) = match (decoded, message) {
         (Ok(action), Some(message)) => (action, message),
@@ -47,10 +69,15 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
             return;
         }
         (Err(err), _) => {
+            let reason = match err {
+                DataError::Stale => "stale",
+                DataError::Forged => "invalid",
+            };
+            ctx.ops.metrics.callback_rejected(reason);
             tracing::info!(error = %err, data_len = data.len(), "callback data rejected");
             let notice = match err {
                 DataError::Stale => STALE,
-                DataError::Forged => FORGED,
+                DataError::Forged => messages::BUTTON_INVALID,
             };
             toast(ctx, &query, Some(notice)).await;
             return;
@@ -60,57 +87,104 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
         Action::More(list) => {
             toast(ctx, &query, None).await;
             let page = list.len().min(buttons::MORE_PAGE);
-            let shown: Vec<Arc<Passage>> = list[..page]
-                .iter()
-                .filter_map(|&n| engine.passage(n))
-                .collect();
-            let shown: Vec<&Passage> = shown.iter().map(|p| &**p).collect();
-            let html = passages::more_sources(&shown, 1);
+            let shown = list[..page].to_vec();
+            let Some(markup_html) = read_passages(&engine, move |engine| {
+                let shown: Vec<Arc<Passage>> =
+                    shown.iter().filter_map(|&n| engine.passage(n)).collect();
+                let shown: Vec<&Passage> = shown.iter().map(|p| &**p).collect();
+                passages::more_sources(&shown, 1)
+            })
+            .await
+            else {
+                return;
+            };
             let keyboard = (page < list.len()).then(|| {
-                InlineKeyboardMarkup::new(vec![vec![buttons::more_button(
-                    &list[page..],
-                    &fingerprint,
-                )]])
+                ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(vec![vec![
+                    buttons::more_button(&list[page..], &fingerprint, &ctx.button_key),
+                ]]))
             });
-            send::reply(
-                ctx,
-                message,
-                html,
-                keyboard.map(ReplyMarkup::InlineKeyboard),
-            )
-            .await;
+            send::reply(ctx, message, markup_html, keyboard).await;
         }
         Action::Context(n) => {
             toast(ctx, &query, None).await;
-            let Some(at) = engine.passage(n) else {
-                return;
-            };
-            let (before, after) = engine.index().neighbours(n);
-            let html = passages::context(before.as_deref(), &at, after.as_deref());
-            send::reply(ctx, message, html, None).await;
+            let markup_html = read_passages(&engine, move |engine| {
+                let at = engine.passage(n)?;
+                let (before, after) = engine.index().neighbours(n);
+                Some(passages::context(before.as_deref(), &at, after.as_deref()))
+            })
+            .await
+            .flatten();
+            if let Some(markup_html) = markup_html {
+                send::reply(ctx, message, markup_html, None).await;
+            }
         }
         Action::Vote {
             up,
             question,
             passages,
-        } => {
-            toast(ctx, &query, Some(if up { THANKS } else { THANKS_DOWN })).await;
-            let prompt = if up {
-                None
-            } else {
-                ask_reason(ctx, message, &query.from).await
-            };
-            ctx.feedback.put(Record::Vote {
-                up,
-                question: asked_question(message, &question),
-                question_hash: question,
-                passages: passages
-                    .iter()
-                    .filter_map(|&n| engine.passage(n).map(|p| p.id.clone()))
-                    .collect(),
-                chat_type: chat_type(&message.chat).to_string(),
-                prompt,
-            });
+        } => vote(ctx, &engine, &query, message, up, question, passages).await,
+    }
+}
+
+/// Stores a 👍 / 👎. One vote per user per answer (a later press replaces
+/// it), and at most one "why?" prompt per user per answer.
+async fn vote(
+    ctx: &BotContext,
+    engine: &Arc<Engine>,
+    query: &CallbackQuery,
+    message: &Message,
+    up: bool,
+    question: String,
+    shown: Vec<usize>,
+) {
+    let voter = Voter {
+        chat: message.chat.id.0,
+        message: i64::from(message.id.0),
+        user: query.from.id.0,
+    };
+    let first_down = !up
+        && ctx
+            .access
+            .first_prompt(voter.chat, voter.message, voter.user);
+    let notice = if first_down { THANKS_DOWN } else { THANKS };
+    toast(ctx, query, Some(notice)).await;
+    let prompt = if first_down {
+        ask_reason(ctx, message, &query.from).await
+    } else {
+        None
+    };
+    let passages = read_passages(engine, move |engine| {
+        shown
+            .iter()
+            .filter_map(|&n| engine.passage(n).map(|p| p.id.clone()))
+            .collect()
+    })
+    .await
+    .unwrap_or_default();
+    ctx.feedback.put(Record::Vote {
+        up,
+        question: asked_question(message, &question),
+        question_hash: question,
+        passages,
+        chat_type: chat_type(&message.chat).to_string(),
+        prompt,
+        voter,
+    });
+}
+
+/// Runs `read` on the blocking pool: passages of an on-disk index are read
+/// from disk. `None` if the task failed (logged).
+async fn read_passages<T, F>(engine: &Arc<Engine>, read: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Engine) -> T + Send + 'static,
+{
+    let engine = engine.clone();
+    match tokio::task::spawn_blocking(move || read(&engine)).await {
+        Ok(value) => Some(value),
+        Err(err) => {
+            tracing::error!(error = %err, "passage read failed");
+            None
         }
     }
 }
@@ -131,6 +205,16 @@ pub async fn take_reason(ctx: &BotContext, msg: &Message) -> bool {
     let text: String = text.trim().chars().take(REASON_CHARS).collect();
     if text.is_empty() {
         return false;
+    }
+    // Reasons count against the sender's flood window like questions.
+    let sender = msg.from.as_ref().map_or(0, |u| u.id.0);
+    match ctx.access.question(sender, Instant::now()) {
+        Flood::Ask => {}
+        Flood::SlowDown => {
+            send::reply_text(ctx, msg, messages::BUSY).await;
+            return true;
+        }
+        Flood::Drop => return true,
     }
     ctx.feedback.put(Record::Reason {
         prompt: (msg.chat.id.0, i64::from(prompt.id.0)),

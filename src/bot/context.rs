@@ -8,6 +8,7 @@ use teloxide::adaptors::throttle::Throttle;
 use teloxide::Bot;
 
 use super::access::Access;
+use super::buttons::ButtonKey;
 use super::route::Identity;
 use crate::config::Config;
 use crate::feedback::FeedbackStore;
@@ -32,6 +33,8 @@ pub struct BotContext {
     pub reloader: Arc<Reloader>,
     /// 👍 / 👎 and the question log (written off the async runtime).
     pub feedback: FeedbackStore,
+    /// Signs and checks button data.
+    pub button_key: ButtonKey,
 }
 
 impl BotContext {

@@ -26,37 +26,48 @@ pub fn shown(ctx: &BotContext) -> usize {
     1 + ctx.config.telegram.extra_sources
 }
 
-/// Logs the question and returns the keyboard for its reply (`None` when
-/// the reply quotes nothing).
+/// The ids of the passages a chat reply quotes (the log names them). Reads
+/// passages, which an on-disk index keeps on disk: call it off the async
+/// workers (the handler does, right after the search).
+pub fn quoted_ids(engine: &Engine, answer: &Answer, shown: usize) -> Vec<String> {
+    answer
+        .passages
+        .iter()
+        .take(if answer.answered() { shown } else { 0 })
+        .filter_map(|h| engine.passage(h.passage).map(|p| p.id.clone()))
+        .collect()
+}
+
+/// Logs the question (quoting the passages `quoted`, from [`quoted_ids`])
+/// and returns the keyboard for its reply (`None` when the reply quotes
+/// nothing), both from `engine`.
 pub fn after_answer(
     ctx: &BotContext,
     engine: &Engine,
     chat: &Chat,
     answer: &Answer,
+    quoted: Vec<String>,
 ) -> Option<InlineKeyboardMarkup> {
-    let shown = shown(ctx);
-    log_question(ctx, engine, answer, Via::Chat, chat_type(chat), shown);
-    buttons::answer_keyboard(answer, shown, &buttons::fingerprint(engine))
+    log_question(ctx, answer, Via::Chat, chat_type(chat), quoted);
+    buttons::answer_keyboard(
+        answer,
+        shown(ctx),
+        &buttons::fingerprint(engine),
+        &ctx.button_key,
+    )
 }
 
 /// Queues the question-log entry for `answer` (when questions are logged).
 pub fn log_question(
     ctx: &BotContext,
-    engine: &Engine,
     answer: &Answer,
     via: Via,
     chat_type: &str,
-    shown: usize,
+    passages: Vec<String>,
 ) {
     if !ctx.feedback.stores_questions() {
         return;
     }
-    let passages = answer
-        .passages
-        .iter()
-        .take(if answer.answered() { shown } else { 0 })
-        .filter_map(|h| engine.passage(h.passage).map(|p| p.id.clone()))
-        .collect();
     ctx.feedback.put(Record::Question {
         question: answer.question.clone(),
         question_hash: buttons::question_hash(&answer.question),

@@ -1,6 +1,9 @@
 //! What the bot does with one update: route it, answer it, deliver the reply.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
+
+use futures_util::FutureExt;
 
 use teloxide::prelude::*;
 use teloxide::types::{Message, ReplyMarkup, UpdateKind};
@@ -12,6 +15,38 @@ use super::{buttons, callbacks, extras, inline, send};
 use crate::messages;
 use crate::render::{self, html};
 use crate::search::Engine;
+
+/// Handles one update with its panics contained: a panic is logged with the
+/// update id and counted, the user gets a short apology, and the lane (and
+/// every other update) goes on. The update then counts as handled: replaying
+/// it would only panic again.
+pub async fn handle_contained(ctx: &BotContext, update: Update) {
+    let id = update.id.0;
+    let message = match &update.kind {
+        UpdateKind::Message(msg) => Some(msg.clone()),
+        _ => None,
+    };
+    let press = match &update.kind {
+        UpdateKind::CallbackQuery(query) => Some(query.clone()),
+        _ => None,
+    };
+    if AssertUnwindSafe(handle_update(ctx, update))
+        .catch_unwind()
+        .await
+        .is_ok()
+    {
+        return;
+    }
+    // The panic message itself was printed by the panic hook; it may quote
+    // user text, so it is not repeated here.
+    tracing::error!(update = id, "handler panicked; apologising");
+    ctx.ops.metrics.panic();
+    if let Some(msg) = message {
+        send::reply_text(ctx, &msg, messages::HANDLER_FAILED).await;
+    } else if let Some(query) = press {
+        send::toast(ctx, &query, Some(messages::HANDLER_FAILED)).await;
+    }
+}
 
 /// Handles one update: messages, inline queries and button presses.
 pub async fn handle_update(ctx: &BotContext, update: Update) {
@@ -39,6 +74,7 @@ fn callback_chat(query: &teloxide::types::CallbackQuery) -> i64 {
 
 async fn handle_message(ctx: &BotContext, msg: &Message) {
     let started = Instant::now();
+    debug_panic(msg);
     if let Some(text) = guard::admin(ctx, msg).await {
         send::reply_text(ctx, msg, &text).await;
         return;
@@ -87,15 +123,20 @@ async fn answer_html(
     started: Instant,
 ) -> (String, Option<teloxide::types::InlineKeyboardMarkup>) {
     let searcher = engine.clone();
-    let passages = buttons::ANSWER_PASSAGES;
-    let answer =
-        match tokio::task::spawn_blocking(move || searcher.ask_with(&question, passages)).await {
-            Ok(answer) => answer,
-            Err(err) => {
-                tracing::error!(error = %err, "search task failed");
-                return (html::plain(messages::ERROR), None);
-            }
-        };
+    let shown = extras::shown(ctx);
+    // The search and the passage reads for the log are blocking work.
+    let search = move || {
+        let answer = searcher.ask_with(&question, buttons::ANSWER_PASSAGES);
+        let quoted = extras::quoted_ids(&searcher, &answer, shown);
+        (answer, quoted)
+    };
+    let (answer, quoted) = match tokio::task::spawn_blocking(search).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(error = %err, "search task failed");
+            return (html::plain(messages::ERROR), None);
+        }
+    };
     tracing::info!(
         chat = msg.chat.id.0,
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -110,7 +151,7 @@ async fn answer_html(
     };
     let markup_html = html::reply(&answer, &render_ctx, ctx.config.telegram.extra_sources);
     guard::answered(ctx, msg, &answer, started.elapsed());
-    let keyboard = extras::after_answer(ctx, engine, &msg.chat, &answer);
+    let keyboard = extras::after_answer(ctx, engine, &msg.chat, &answer, quoted);
     (markup_html, keyboard)
 }
 
@@ -133,4 +174,18 @@ fn command_text(ctx: &BotContext, engine: &Engine, command: &Command) -> String 
             messages::help(articles, &ctx.config.help.examples, Some(&ctx.me.username))
         }
     }
+}
+
+/// Debug builds only: panics on a message whose text equals the environment
+/// variable `TEST_SUMMIT_PANIC_ON`, so tests can check panic containment in
+/// the real binary. Release builds have no such hook.
+fn debug_panic(msg: &Message) {
+    #[cfg(debug_assertions)]
+    if let (Some(text), Ok(trigger)) = (msg.text(), std::env::var("TEST_SUMMIT_PANIC_ON")) {
+        if !trigger.is_empty() && text == trigger {
+            panic!("TEST_SUMMIT_PANIC_ON: a panic on request");
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = msg;
 }

@@ -1,5 +1,5 @@
 //! One ordered lane per chat: updates of a chat are handled one after another,
-//! in the order Telegram sent them, while different chats run concurrently.
+//! in the order they arrived, while different chats run concurrently.
 //!
 //! A lane's worker exits when its chat has been quiet for a while, so months of
 //! operation do not accumulate one task per chat ever seen. The race between a
@@ -7,9 +7,8 @@
 //! queue first and draining it, and by a replacement worker awaiting its
 //! predecessor before it starts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use teloxide::types::Update;
@@ -24,52 +23,10 @@ struct Lane {
     handle: JoinHandle<()>,
 }
 
-/// Which updates are queued or running, and which finished while an earlier
-/// one was still unfinished (those matter at shutdown: see [`Finished`]).
-#[derive(Default)]
-struct Progress {
-    /// Kept whole: if shutdown ends before they are answered, they are saved
-    /// for the next start (Telegram may already have forgotten them).
-    in_flight: BTreeMap<i32, Update>,
-    done: BTreeSet<i32>,
-}
-
-impl Progress {
-    fn finished(&mut self, id: i32) {
-        self.in_flight.remove(&id);
-        match self.in_flight.first_key_value().map(|(id, _)| id) {
-            // Nothing is pending: a restart would see none of these again.
-            None => self.done.clear(),
-            Some(&oldest) => {
-                if id > oldest {
-                    self.done.insert(id);
-                }
-                self.done.retain(|&d| d > oldest);
-            }
-        }
-    }
-}
-
-/// What shutdown left behind.
-#[derive(Debug, Default)]
-pub struct Finished {
-    /// The oldest update not handled: the offset to confirm (it and everything
-    /// after it will be delivered again).
-    pub first_unfinished: Option<i32>,
-    /// Updates after `first_unfinished` that were handled anyway: the next run
-    /// must skip them, or it would answer them twice.
-    pub done_after: Vec<i32>,
-    /// The updates not handled, for the next run to handle first.
-    pub unfinished: Vec<Update>,
-}
-
-/// The lanes and the progress of their updates.
+/// The lanes of the chats with updates queued or recently handled.
 pub struct Lanes<H> {
     lanes: HashMap<i64, Lane>,
     handler: H,
-    progress: Arc<Mutex<Progress>>,
-    /// Updates a previous run already answered (see [`Finished::done_after`]).
-    skip: HashSet<i32>,
 }
 
 impl<H, Fut> Lanes<H>
@@ -81,46 +38,17 @@ where
         Lanes {
             lanes: HashMap::new(),
             handler,
-            progress: Arc::default(),
-            skip: HashSet::new(),
-        }
-    }
-
-    /// The oldest update queued or running, if any.
-    pub fn oldest_pending(&self) -> Option<i32> {
-        lock(&self.progress).in_flight.keys().next().copied()
-    }
-
-    /// Resumes where a previous run stopped: drops the updates it answered,
-    /// and queues the ones it left unanswered (dropping their redelivery).
-    pub fn resume(&mut self, answered: HashSet<i32>, unanswered: Vec<Update>) {
-        self.skip = answered;
-        self.skip.extend(unanswered.iter().map(|u| u.id.0 as i32));
-        for update in unanswered {
-            self.queue(update);
         }
     }
 
     /// Queues `update` on the lane of its chat (or of its sender, for updates
     /// without a chat, such as inline queries).
     pub fn dispatch(&mut self, update: Update) {
-        let id = update.id.0 as i32;
-        if self.skip.remove(&id) {
-            tracing::info!(update = id, "taken care of before the restart; skipped");
-            return;
-        }
-        self.queue(update);
-    }
-
-    /// Queues `update` on its lane, whatever came before.
-    fn queue(&mut self, update: Update) {
         let key = update
             .chat()
             .map(|c| c.id.0)
             .or_else(|| update.from().map(|u| u.id.0 as i64))
             .unwrap_or(0);
-        let id = update.id.0 as i32;
-        lock(&self.progress).in_flight.insert(id, update.clone());
         let update = match self.lanes.get(&key) {
             Some(lane) => match lane.tx.send(update) {
                 Ok(()) => return,
@@ -132,12 +60,7 @@ where
         let previous = self.lanes.remove(&key).map(|lane| lane.handle);
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(update);
-        let handle = tokio::spawn(worker(
-            previous,
-            rx,
-            self.handler.clone(),
-            self.progress.clone(),
-        ));
+        let handle = tokio::spawn(worker(previous, rx, self.handler.clone()));
         self.lanes.insert(key, Lane { tx, handle });
     }
 
@@ -146,8 +69,15 @@ where
         self.lanes.retain(|_, lane| !lane.handle.is_finished());
     }
 
-    /// Stops taking updates and waits up to `grace` for the queued ones.
-    pub async fn finish(self, grace: Duration) -> Finished {
+    /// Lanes alive (for tests of boundedness).
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// Stops taking updates and waits up to `grace` for the queued ones;
+    /// `false` if some were still unfinished (the journal keeps them).
+    pub async fn finish(self, grace: Duration) -> bool {
         let handles: Vec<JoinHandle<()>> = self
             .lanes
             .into_values()
@@ -156,34 +86,23 @@ where
                 lane.handle
             })
             .collect();
-        let all = futures_join(handles);
+        let all = async {
+            for handle in handles {
+                let _ = handle.await;
+            }
+        };
         if tokio::time::timeout(grace, all).await.is_err() {
             tracing::warn!("shutdown grace period over with replies still in flight");
+            return false;
         }
-        let progress = lock(&self.progress);
-        Finished {
-            first_unfinished: progress.in_flight.keys().next().copied(),
-            unfinished: progress.in_flight.values().cloned().collect(),
-            done_after: progress.done.iter().copied().collect(),
-        }
+        true
     }
-}
-
-async fn futures_join(handles: Vec<JoinHandle<()>>) {
-    for handle in handles {
-        let _ = handle.await;
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn worker<H, Fut>(
     previous: Option<JoinHandle<()>>,
     mut rx: mpsc::UnboundedReceiver<Update>,
     handler: H,
-    progress: Arc<Mutex<Progress>>,
 ) where
     H: Fn(Update) -> Fut,
     Fut: Future<Output = ()>,
@@ -191,24 +110,15 @@ async fn worker<H, Fut>(
     if let Some(previous) = previous {
         let _ = previous.await;
     }
-    let run = |update: Update| {
-        let id = update.id.0 as i32;
-        let fut = handler(update);
-        let progress = progress.clone();
-        async move {
-            fut.await;
-            lock(&progress).finished(id);
-        }
-    };
     loop {
         match tokio::time::timeout(IDLE, rx.recv()).await {
-            Ok(Some(update)) => run(update).await,
+            Ok(Some(update)) => handler(update).await,
             // Channel closed (shutdown): everything queued was received.
             Ok(None) => return,
             Err(_idle) => {
                 rx.close();
                 while let Ok(update) = rx.try_recv() {
-                    run(update).await;
+                    handler(update).await;
                 }
                 return;
             }
@@ -219,27 +129,34 @@ async fn worker<H, Fut>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
 
-    fn update(id: i32) -> Update {
-        serde_json::from_str(&format!(r#"{{"update_id":{id},"message":{{"message_id":1,"date":0,"chat":{{"id":1,"type":"private","first_name":"a"}},"text":"x"}}}}"#)).unwrap()
+    fn update(id: u32, chat: i64) -> Update {
+        serde_json::from_str(&format!(r#"{{"update_id":{id},"message":{{"message_id":1,"date":0,"chat":{{"id":{chat},"type":"private","first_name":"a"}},"text":"x"}}}}"#)).unwrap()
     }
 
-    #[test]
-    fn progress_remembers_what_finished_after_an_unfinished_update() {
-        let mut p = Progress::default();
-        for id in 1..=4 {
-            p.in_flight.insert(id, update(id));
+    #[tokio::test]
+    async fn a_chat_keeps_its_order_and_quiet_lanes_go_away() {
+        tokio::time::pause();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let mut lanes = Lanes::new(move |u: Update| {
+            let log = log.clone();
+            async move {
+                // Later updates of chat 1 are quicker: order must still hold.
+                tokio::time::sleep(Duration::from_millis(100 - u64::from(u.id.0))).await;
+                log.lock().unwrap().push(u.id.0);
+            }
+        });
+        for (id, chat) in [(1, 1), (2, 2), (3, 1), (4, 1)] {
+            lanes.dispatch(update(id, chat));
         }
-        p.finished(2);
-        p.finished(4);
-        assert_eq!(p.done.iter().copied().collect::<Vec<_>>(), [2, 4]);
-        p.finished(1);
-        assert_eq!(
-            p.done.iter().copied().collect::<Vec<_>>(),
-            [4],
-            "2 is now below the oldest pending"
-        );
-        p.finished(3);
-        assert!(p.done.is_empty() && p.in_flight.is_empty());
+        tokio::time::sleep(IDLE * 2).await;
+        lanes.prune();
+        assert_eq!(lanes.len(), 0, "idle lanes exit");
+        let seen = seen.lock().unwrap().clone();
+        let chat1: Vec<u32> = seen.iter().copied().filter(|id| *id != 2).collect();
+        assert_eq!(chat1, [1, 3, 4]);
+        assert!(lanes.finish(Duration::from_secs(1)).await);
     }
 }

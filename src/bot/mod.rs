@@ -10,13 +10,14 @@ mod access;
 pub mod buttons;
 mod callbacks;
 mod context;
+mod data_dir;
 pub mod delivery;
 mod error;
 mod extras;
 mod guard;
-mod handled;
 mod handler;
 mod inline;
+mod journal;
 mod lanes;
 mod polling;
 pub mod route;
@@ -40,6 +41,9 @@ use crate::ops::{self, Ops};
 use crate::reload::{self, Reloader};
 use crate::search::Engine;
 use crate::shutdown::Stop;
+use buttons::ButtonKey;
+use data_dir::DataDir;
+use journal::{Journal, JournalError};
 use lanes::Lanes;
 use route::{Command, Identity};
 
@@ -64,6 +68,15 @@ pub async fn serve(
     engine: Arc<Engine>,
     mut stop: Stop,
 ) -> Result<(), BotError> {
+    // First of all: one process per data directory. A second one must not
+    // even bind a port the first one uses.
+    let data_dir = DataDir::lock(&config.telegram.state_file)?;
+    let button_key = ButtonKey::new(data_dir.button_key()?);
+    let journal_path = config.telegram.state_file.clone();
+    let journal = tokio::task::spawn_blocking(move || Journal::open(&journal_path))
+        .await
+        .map_err(|e| BotError::Journal(JournalError::Task(e.to_string())))??;
+    let journal = Arc::new(journal);
     let ops = Arc::new(Ops::new().map_err(|e| BotError::Metrics(e.to_string()))?);
     ops.metrics.corpus(&engine);
     let engine = Arc::new(ArcSwap::new(engine));
@@ -118,12 +131,22 @@ pub async fn serve(
         reloader,
         ops: ops.clone(),
         feedback: crate::feedback::FeedbackStore::start(&config.feedback),
+        button_key,
         config,
     });
-    let handler_ctx = ctx.clone();
+    let (handler_ctx, handler_journal) = (ctx.clone(), journal.clone());
     let mut lanes = Lanes::new(move |update: Update| {
-        let ctx = handler_ctx.clone();
-        async move { handler::handle_update(&ctx, update).await }
+        let (ctx, journal) = (handler_ctx.clone(), handler_journal.clone());
+        async move {
+            let id = update.id.0;
+            handler::handle_contained(&ctx, update).await;
+            // Done, whatever the outcome: a panic was apologised for, and a
+            // reply Telegram refused for good would fail again.
+            if let Err(err) = journal::blocking(&journal, move |j| j.finish(id)).await {
+                ctx.ops.metrics.journal_failure();
+                tracing::error!(update = id, %err, "cannot mark an update done; a restart repeats it");
+            }
+        }
     });
     ops.set_ready();
     let (draining_ops, draining_stop) = (ops.clone(), stop.clone());
@@ -133,28 +156,48 @@ pub async fn serve(
     });
 
     // What the last run left unfinished is handled first, whichever way the
-    // updates arrive now; what this run leaves is saved the same way.
-    let state_file = ctx.config.telegram.state_file.clone();
-    let (answered, unanswered) = handled::take(&state_file);
-    lanes.resume(answered, unanswered);
+    // updates arrive now; what this run leaves stays in the journal.
+    let bot_id = ctx.me.id.0;
+    match journal::blocking(&journal, move |j| {
+        j.bind(bot_id)?;
+        let pruned = j.prune()?;
+        Ok((pruned, j.unfinished()?))
+    })
+    .await
+    {
+        Ok((pruned, unfinished)) => {
+            if !unfinished.is_empty() {
+                tracing::info!(
+                    unfinished = unfinished.len(),
+                    pruned,
+                    "handling the updates the last run left unfinished"
+                );
+            }
+            for update in unfinished {
+                lanes.dispatch(update);
+            }
+        }
+        Err(err) => {
+            ops.metrics.journal_failure();
+            tracing::error!(%err, "cannot read the update journal");
+        }
+    }
     let grace = Duration::from_secs(ctx.config.telegram.shutdown_grace_secs);
     match (webhook_listener, &ctx.config.webhook) {
         (Some(listener), Some(settings)) => {
             tracing::info!(listen = %settings.listen, path = %settings.path, "receiving updates by webhook");
-            let (server, queue) = webhook::spawn(listener, settings, stop.clone());
+            let (server, queue) = webhook::spawn(
+                listener,
+                settings,
+                stop.clone(),
+                journal.clone(),
+                ops.clone(),
+            );
             // Returns once the server stopped taking updates and all are on lanes.
             webhook::run(&mut lanes, queue).await;
             let _ = server.await;
-            // The webhook stays set: other replicas share it. Telegram will not
-            // deliver these updates again, so only the unanswered ones matter.
-            let finished = lanes.finish(grace).await;
-            handled::save(
-                &state_file,
-                &handled::Leftovers {
-                    answered: Vec::new(),
-                    unanswered: finished.unfinished,
-                },
-            );
+            // The webhook stays set: other replicas share it.
+            lanes.finish(grace).await;
             tracing::info!("stopped");
         }
         _ => {
@@ -165,24 +208,19 @@ pub async fn serve(
                 &mut lanes,
                 &mut stop_polling,
                 &ops,
+                &journal,
             )
             .await;
-            let finished = lanes.finish(grace).await;
-            let confirm = finished
-                .first_unfinished
-                .map_or(offset, |id| id.min(offset));
-            handled::save(
-                &state_file,
-                &handled::Leftovers {
-                    answered: finished.done_after,
-                    unanswered: finished.unfinished,
-                },
-            );
-            polling::confirm_offset(&raw, confirm, &ops).await;
-            tracing::info!(offset = confirm, "stopped");
+            lanes.finish(grace).await;
+            // Everything fetched is in the journal: confirm it all.
+            polling::confirm_offset(&raw, offset, &ops).await;
+            tracing::info!(offset, "stopped");
         }
     }
-    ctx.feedback.flush(Duration::from_secs(2));
+    let feedback = ctx.clone();
+    let _ =
+        tokio::task::spawn_blocking(move || feedback.feedback.flush(Duration::from_secs(2))).await;
+    drop(data_dir);
     if let Some(endpoint) = endpoint {
         let _ = tokio::time::timeout(Duration::from_secs(5), endpoint).await;
     }

@@ -1,7 +1,9 @@
-//! Long polling: getUpdates in a loop, each update queued on its chat's lane;
-//! on stop, the offset of everything handled is confirmed so a restart neither
-//! loses nor repeats an answer.
+//! Long polling: getUpdates in a loop; each batch is journaled before the
+//! next getUpdates confirms it, then queued on its chats' lanes. On stop, the
+//! offset after everything fetched is confirmed: what is unfinished is in the
+//! journal, not in Telegram's queue.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::prelude::*;
@@ -9,7 +11,9 @@ use teloxide::types::AllowedUpdate;
 use teloxide::{ApiError, RequestError};
 
 use super::delivery::{self, Failure};
+use super::journal::{self, Journal};
 use super::lanes::Lanes;
+use crate::ops::Ops;
 use crate::shutdown::Stop;
 
 /// The updates we ask Telegram for.
@@ -21,27 +25,20 @@ pub fn allowed_updates() -> Vec<AllowedUpdate> {
     ]
 }
 
-/// Most updates a poll asks for again while they are in flight (out of the
-/// 100 a getUpdates returns), so that new ones always fit in the answer.
-const MAX_LAG: i32 = 50;
-
-/// Pause before asking again when a poll brought nothing new.
-const REPOLL_DELAY: Duration = Duration::from_millis(200);
-
-/// Polls until `stop`, queueing every update on `lanes`; returns the offset
-/// after the last update fetched.
+/// Polls until `stop`, journaling every batch and queueing its new updates
+/// on `lanes`; returns the offset after the last update fetched.
 ///
-/// Telegram forgets every update below the offset of a getUpdates call, so
-/// asking past an update that is still being answered would lose it if the
-/// process died. We ask from the oldest unfinished update instead (at most
-/// [`MAX_LAG`] back), and skip the updates that come back a second time while
-/// they are in flight.
+/// Telegram forgets every update below the offset of a getUpdates call, so a
+/// batch is written to the journal (durably) before the next call asks past
+/// it. Updates the journal already knows — handled before a crash, or waiting
+/// since the start — are not queued again.
 pub async fn poll<H, Fut>(
     raw: &Bot,
     timeout: u32,
     lanes: &mut Lanes<H>,
     stop: &mut Stop,
-    ops: &crate::ops::Ops,
+    ops: &Ops,
+    journal: &Arc<Journal>,
 ) -> i32
 where
     H: Fn(Update) -> Fut + Clone + Send + Sync + 'static,
@@ -53,15 +50,9 @@ where
         if *stop.borrow() {
             break;
         }
-        // Never lag more than MAX_LAG updates behind, or one slow chat (a group
-        // at Telegram's 20 messages a minute) would keep everyone else's new
-        // updates from being fetched.
-        let from = lanes.oldest_pending().map_or(offset, |oldest| {
-            oldest.clamp(offset.saturating_sub(MAX_LAG), offset)
-        });
         let request = raw
             .get_updates()
-            .offset(from)
+            .offset(offset)
             .timeout(timeout)
             .allowed_updates(allowed_updates());
         let result = tokio::select! {
@@ -72,24 +63,13 @@ where
         match result {
             Ok(updates) => {
                 failures = 0;
-                let mut fresh = false;
-                for update in updates {
-                    // Below `offset` = fetched before, still in flight or just done.
-                    if update.id.as_offset() > offset {
-                        offset = update.id.as_offset();
-                        fresh = true;
-                        lanes.dispatch(update);
-                    }
+                if let Some(last) = updates.iter().map(|u| u.id.as_offset()).max() {
+                    offset = offset.max(last);
+                }
+                for update in journaled(journal, updates, ops).await {
+                    lanes.dispatch(update);
                 }
                 lanes.prune();
-                if !fresh && lanes.oldest_pending().is_some() {
-                    // Only updates in flight came back (Telegram answers at once
-                    // while any is unconfirmed): give them time to finish.
-                    tokio::select! {
-                        _ = stop.changed() => break,
-                        _ = tokio::time::sleep(REPOLL_DELAY) => {}
-                    }
-                }
             }
             Err(err) => {
                 failures += 1;
@@ -111,6 +91,32 @@ where
     offset
 }
 
+/// Journals `updates` and returns the new ones. If the journal cannot be
+/// written they are all returned: answered, but not crash-safe (counted).
+async fn journaled(journal: &Arc<Journal>, updates: Vec<Update>, ops: &Ops) -> Vec<Update> {
+    if updates.is_empty() {
+        return updates;
+    }
+    let batch = updates.clone();
+    match journal::blocking(journal, move |j| j.record(&batch)).await {
+        Ok(fresh) => updates
+            .into_iter()
+            .zip(fresh)
+            .filter_map(|(update, new)| {
+                if !new {
+                    tracing::info!(update = update.id.0, "journaled before; not queued again");
+                }
+                new.then_some(update)
+            })
+            .collect(),
+        Err(err) => {
+            ops.metrics.journal_failure();
+            tracing::error!(%err, "cannot journal updates; answering them unprotected");
+            updates
+        }
+    }
+}
+
 fn log_polling_error(err: &RequestError) {
     match err {
         RequestError::Api(ApiError::TerminatedByOtherGetUpdates) => {
@@ -122,7 +128,7 @@ fn log_polling_error(err: &RequestError) {
 
 /// Confirms `offset` so Telegram forgets the handled updates (getUpdates with
 /// that offset), retried: if this is lost, a restart answers them again.
-pub async fn confirm_offset(bot: &Bot, offset: i32, ops: &crate::ops::Ops) {
+pub async fn confirm_offset(bot: &Bot, offset: i32, ops: &Ops) {
     if offset == 0 {
         return;
     }

@@ -2,9 +2,10 @@
 //! HTTPS proxy) and we queue it on the same per-chat lanes as long polling.
 //!
 //! A hand-written axum route rather than teloxide's `webhooks-axum`: that
-//! server only notices Ctrl-C when the next update arrives. Ours stops
-//! accepting as soon as the stop signal flips, and every update it answered
-//! 200 for is handed to the lanes before the lanes are finished.
+//! server answers 200 before the update is safe, and only notices Ctrl-C when
+//! the next update arrives. Ours answers 200 only once the update is in the
+//! journal (so Telegram's redelivery covers a process killed before that), and
+//! stops accepting as soon as the stop signal flips.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,8 +20,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::delivery::{self, with_retries};
+use super::error::BotError;
+use super::journal::{self, Journal};
 use super::lanes::Lanes;
-use super::{polling, BotError};
+use super::polling;
 use crate::config::{WebhookSecret, WebhookSettings};
 use crate::ops::Ops;
 use crate::shutdown::Stop;
@@ -34,6 +37,8 @@ const QUEUE: usize = 1024;
 struct Receiver {
     secret: Arc<WebhookSecret>,
     queue: mpsc::Sender<Update>,
+    journal: Arc<Journal>,
+    ops: Arc<Ops>,
 }
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, BotError> {
@@ -74,6 +79,8 @@ pub fn spawn(
     listener: TcpListener,
     settings: &WebhookSettings,
     stop: Stop,
+    journal: Arc<Journal>,
+    ops: Arc<Ops>,
 ) -> (JoinHandle<()>, mpsc::Receiver<Update>) {
     let (tx, rx) = mpsc::channel(QUEUE);
     let app = Router::new()
@@ -81,6 +88,8 @@ pub fn spawn(
         .with_state(Receiver {
             secret: Arc::new(settings.secret.clone()),
             queue: tx,
+            journal,
+            ops,
         });
     let server = crate::ops::server::spawn_router(listener, app, stop, "webhook");
     (server, rx)
@@ -117,10 +126,22 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) ->
             return StatusCode::OK;
         }
     };
+    let entry = update.clone();
+    match journal::blocking(&r.journal, move |j| j.record_one(entry)).await {
+        Ok(true) => {}
+        // Known: handled already, or waiting in the journal since the start.
+        Ok(_) => return StatusCode::OK,
+        Err(err) => {
+            // Not safe yet: let Telegram deliver it again later.
+            r.ops.metrics.journal_failure();
+            tracing::error!(%err, "cannot journal a webhook update; asking Telegram to resend");
+            return StatusCode::INTERNAL_SERVER_ERROR;
+        }
+    }
     match r.queue.send(update).await {
         Ok(()) => StatusCode::OK,
-        // Shutting down: Telegram will deliver it again (to us or a replica).
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+        // Shutting down: it is journaled, so the next start answers it.
+        Err(_) => StatusCode::OK,
     }
 }
 

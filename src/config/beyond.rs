@@ -17,6 +17,8 @@ pub struct FeedbackSettings {
     /// Also log every question and whether it was answered (what `report`
     /// ranks unanswered questions from). 👍 / 👎 are stored either way.
     pub store_questions: bool,
+    /// Logged questions older than this many days are deleted.
+    pub retain_days: u32,
 }
 
 impl Default for FeedbackSettings {
@@ -24,6 +26,7 @@ impl Default for FeedbackSettings {
         FeedbackSettings {
             db_path: PathBuf::from("data/summit-bot.db"),
             store_questions: true,
+            retain_days: 90,
         }
     }
 }
@@ -56,6 +59,9 @@ pub fn check(
     let bad = |key: &str, want: &str| ConfigError::invalid(origin, format!("{key} must be {want}"));
     if feedback.db_path.as_os_str().is_empty() {
         return Err(bad("feedback.db_path", "a file path"));
+    }
+    if feedback.retain_days == 0 {
+        return Err(bad("feedback.retain_days", "at least 1"));
     }
     // Telegram caps cache_time at a day in practice; a week is clearly a typo.
     if inline.cache_time_secs > 86_400 {

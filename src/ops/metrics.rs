@@ -67,6 +67,9 @@ pub struct Metrics {
     paragraphs: IntGauge,
     reloads: IntCounter,
     reload_failures: IntCounter,
+    panics: IntCounter,
+    callbacks_rejected: IntCounterVec,
+    journal_failures: IntCounter,
 }
 
 impl Metrics {
@@ -112,6 +115,21 @@ impl Metrics {
             "reload_failures_total",
             "Corpus reloads that failed (the previous corpus stayed in use)",
         )?;
+        let panics = IntCounter::new(
+            "handler_panics_total",
+            "Updates whose handler panicked (caught: the user got an apology)",
+        )?;
+        let callbacks_rejected = IntCounterVec::new(
+            Opts::new(
+                "callbacks_rejected_total",
+                "Button presses refused: stale (another corpus or version) or invalid (bad MAC, not ours)",
+            ),
+            &["reason"],
+        )?;
+        let journal_failures = IntCounter::new(
+            "journal_failures_total",
+            "Update journal writes that failed (those updates are not crash-safe)",
+        )?;
         let build = IntGaugeVec::new(
             Opts::new(
                 "build_info",
@@ -129,6 +147,9 @@ impl Metrics {
             Box::new(paragraphs.clone()),
             Box::new(reloads.clone()),
             Box::new(reload_failures.clone()),
+            Box::new(panics.clone()),
+            Box::new(callbacks_rejected.clone()),
+            Box::new(journal_failures.clone()),
             Box::new(build),
         ] {
             registry.register(collector)?;
@@ -138,6 +159,9 @@ impl Metrics {
             for chat in [ChatType::Private, ChatType::Group] {
                 questions.with_label_values(&[outcome.label(), chat.label()]);
             }
+        }
+        for reason in ["stale", "invalid"] {
+            callbacks_rejected.with_label_values(&[reason]);
         }
         Ok(Metrics {
             registry,
@@ -149,6 +173,9 @@ impl Metrics {
             paragraphs,
             reloads,
             reload_failures,
+            panics,
+            callbacks_rejected,
+            journal_failures,
         })
     }
 
@@ -184,6 +211,21 @@ impl Metrics {
         } else {
             self.reload_failures.inc();
         }
+    }
+
+    /// A handler panicked (caught and answered with an apology).
+    pub fn panic(&self) {
+        self.panics.inc();
+    }
+
+    /// A button press refused; `reason` is `stale` or `invalid`.
+    pub fn callback_rejected(&self, reason: &str) {
+        self.callbacks_rejected.with_label_values(&[reason]).inc();
+    }
+
+    /// An update journal write failed.
+    pub fn journal_failure(&self) {
+        self.journal_failures.inc();
     }
 
     /// The Prometheus text exposition of every metric.

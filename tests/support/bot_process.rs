@@ -2,9 +2,7 @@
 //! Bot API server: what the end-to-end tests drive.
 
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,27 +16,14 @@ pub struct BotProcess {
     child: Child,
     /// Its stderr, read as it comes by a thread (a full pipe would stall the bot).
     log: Arc<Mutex<String>>,
-    /// Its own data directory (question log, state file), removed when dropped.
-    data: PathBuf,
-}
-
-/// A fresh data directory for one bot process.
-fn data_dir() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("summit-bot-data-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a data directory for the bot");
-    dir
 }
 
 impl BotProcess {
     /// Starts the bot against `api` from the repository root, with a 2 s poll
-    /// timeout (quick shutdowns), `RUST_LOG=debug` and `extra_env` on top.
-    /// Isolated from the developer's machine: no `.env`, no inherited
-    /// `SUMMIT_*`/`TELOXIDE_*` variables, and its own data directory.
+    /// timeout (quick shutdowns), `RUST_LOG=debug`, the data directory of
+    /// [`data_dir`] and `extra_env` on top.
     pub fn start(api: &FakeTelegram, extra_env: &[(&str, &str)]) -> BotProcess {
-        let data = data_dir();
+        let data = data_dir(api);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_summit-bot"));
         for (name, _) in std::env::vars_os() {
             let name = name.to_string_lossy();
@@ -48,11 +33,14 @@ impl BotProcess {
         }
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["--no-dotenv", "serve"])
-            .env("SUMMIT_FEEDBACK_DB_PATH", data.join("summit-bot.db"))
-            .env("SUMMIT_TELEGRAM_STATE_FILE", data.join("summit-bot.state"))
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url())
+            .env("SUMMIT_TELEGRAM_STATE_FILE", data.join("summit-bot.state"))
+            .env("SUMMIT_FEEDBACK_DB_PATH", data.join("summit-bot.db"))
             .env("SUMMIT_TELEGRAM_POLL_TIMEOUT_SECS", "2")
+            // Telegram behaviour is under test here, not retrieval: lexical only
+            // (tests/chat_questions.rs and tests/semantic.rs run the model).
+            .env("SUMMIT_SEMANTIC_ENABLED", "false")
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -76,7 +64,38 @@ impl BotProcess {
                 }
             });
         }
-        BotProcess { child, log, data }
+        BotProcess { child, log }
+    }
+
+    /// The process id (for `kill -9` from a test).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit by itself; its status and log.
+    pub fn wait(mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the bot did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        let log = self.log.lock().unwrap().clone();
+        (status, log)
+    }
+
+    /// Kills the process with SIGKILL (no shutdown at all) and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     /// Sends a signal by name (`TERM`, `HUP`, …).
@@ -109,10 +128,21 @@ impl BotProcess {
     }
 }
 
+/// The data directory of every bot started against `api`: its own per fake
+/// server (tests run in parallel, and each fake numbers updates from 1), the
+/// same for a restart against the same server. `SUMMIT_TELEGRAM_STATE_FILE`
+/// and `SUMMIT_FEEDBACK_DB_PATH` in `extra_env` override it.
+pub fn data_dir(api: &FakeTelegram) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "summit-bot-data-{}-{}",
+        std::process::id(),
+        api.instance()
+    ))
+}
+
 impl Drop for BotProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data);
     }
 }

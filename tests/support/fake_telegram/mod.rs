@@ -247,10 +247,12 @@ impl FakeTelegramBuilder {
             changed: Notify::new(),
         });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
+        static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         FakeTelegram {
             shared,
             addr,
             accept,
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 }
@@ -261,6 +263,7 @@ pub struct FakeTelegram {
     shared: Arc<Shared>,
     addr: SocketAddr,
     accept: JoinHandle<()>,
+    instance: u64,
 }
 
 impl Drop for FakeTelegram {
@@ -299,6 +302,11 @@ impl FakeTelegram {
     /// Socket address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// A number no other server of this process has (ports can be reused).
+    pub fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// Token the server accepts.
