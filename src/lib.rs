@@ -18,5 +18,6 @@ pub mod reload;
 pub mod render;
 pub mod report;
 pub mod search;
+pub mod semantic;
 pub mod stable_hash;
 pub mod text;
