@@ -19,9 +19,13 @@ fn main() {
     let corpus = PathBuf::from(args.next().unwrap_or_else(|| "corpus".into()));
     let questions = match args.next() {
         Some(path) => read_questions(Path::new(&path)),
-        None => ["乌镇峰会在哪里举行？", "蓝皮书是哪个机构编写的？", "Where is the summit held?"]
-            .map(String::from)
-            .to_vec(),
+        None => [
+            "乌镇峰会在哪里举行？",
+            "蓝皮书是哪个机构编写的？",
+            "Where is the summit held?",
+        ]
+        .map(String::from)
+        .to_vec(),
     };
 
     let settings = SemanticSettings::default();
@@ -37,7 +41,8 @@ fn main() {
     VectorStore::load_or_build(&embedder, &cache, &texts, &mut |_, _| {}).expect("build");
     let build = started.elapsed();
     let started = Instant::now();
-    let vectors = VectorStore::load_or_build(&embedder, &cache, &texts, &mut |_, _| {}).expect("reload");
+    let vectors =
+        VectorStore::load_or_build(&embedder, &cache, &texts, &mut |_, _| {}).expect("reload");
     let reload = started.elapsed();
     let _ = std::fs::remove_dir_all(&cache);
 

@@ -5,6 +5,7 @@
 //! `corpus` feeds `index`.
 
 pub mod bot;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod corpus;
