@@ -4,7 +4,8 @@
 //! preprocessor. So on x86_64 it is compiled twice — an AVX2 variant and a
 //! portable scalar one, with renamed symbols — and `semantic::ffi` picks one at
 //! run time from the CPU's features: the binary runs on any x86_64 CPU.
-//! Like the Python package's build it uses OpenMP (libgomp) for threads.
+//! Like the Python package's build it uses OpenMP (libgomp) for threads,
+//! linked statically.
 
 use std::env;
 
@@ -25,7 +26,28 @@ fn main() {
     }
     println!("cargo::rustc-check-cfg=cfg(e5_avx2)");
     if openmp {
-        println!("cargo:rustc-link-lib=gomp");
+        link_openmp_statically();
+    }
+}
+
+/// libgomp linked into the binary: no run-time dependency, and e5_scalar.c's
+/// constructor can set the wait policy before libgomp's own constructor reads
+/// it (a shared libgomp would initialise before any code of ours runs).
+fn link_openmp_statically() {
+    let compiler = cc::Build::new().get_compiler();
+    let found = std::process::Command::new(compiler.path())
+        .arg("-print-file-name=libgomp.a")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| std::path::Path::new(p).is_absolute());
+    match found.as_deref().and_then(|p| std::path::Path::new(p).parent()) {
+        Some(dir) => {
+            println!("cargo:rustc-link-search=native={}", dir.display());
+            println!("cargo:rustc-link-lib=static=gomp");
+        }
+        // No static libgomp: the shared one (OMP_WAIT_POLICY then only from the environment).
+        None => println!("cargo:rustc-link-lib=gomp"),
     }
 }
 

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use std::sync::Arc;
 
 use crate::bot;
-use crate::config::{Config, ConfigError, Credentials};
+use crate::config::{Config, ConfigError, Credentials, LogFormat};
 use crate::corpus::{self, CorpusError};
 use crate::eval;
 use crate::index::IndexError;
@@ -85,6 +85,10 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
     },
+    /// Validate the deployment without starting the bot or using the network:
+    /// settings, token format, corpus, index directory, semantic model, data
+    /// directories. One line per item; exit code 0, or 2 if anything must be fixed.
+    Check,
     /// The semantic model file (`model fetch`: obtain and check it, print where it is).
     Model {
         #[command(subcommand)]
@@ -120,6 +124,22 @@ pub enum AppError {
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
     Semantic(#[from] crate::semantic::SemanticError),
+    /// A listen address that cannot be bound (in use, not local, no permission).
+    #[error("cannot listen on {addr} ({setting}): {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        setting: &'static str,
+        source: std::io::Error,
+    },
+    #[error("{setting} {path}: {why}")]
+    DataDir {
+        setting: &'static str,
+        path: PathBuf,
+        why: String,
+    },
+    /// `check` found something to fix (the report is already printed).
+    #[error("check: {0} item(s) to fix")]
+    Check(usize),
 }
 
 impl AppError {
@@ -130,8 +150,11 @@ impl AppError {
             | AppError::Corpus(_)
             | AppError::Import(_)
             | AppError::Eval(_)
-            | AppError::Semantic(_) => 2,
-            AppError::Bot(err) if err.is_setting() => 2,
+            | AppError::Semantic(_)
+            | AppError::Listen { .. }
+            | AppError::DataDir { .. }
+            | AppError::Check(_)
+            | AppError::Bot(bot::BotError::InvalidToken) => 2,
             _ => 1,
         }
     }
@@ -143,8 +166,6 @@ pub fn main() -> ExitCode {
     if !cli.no_dotenv {
         let _ = dotenvy::dotenv();
     }
-    let serving = matches!(cli.command, None | Some(Command::Serve));
-    init_logging(if serving { "info" } else { "warn" });
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -154,27 +175,48 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(default: &str) {
+/// Log lines on stderr: the level from `RUST_LOG` (else `default`), the format
+/// from `[log] format`; colour only when stderr is a terminal (journald and
+/// pipes get plain text).
+fn init_logging(default: &str, format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 fn run(cli: Cli) -> Result<ExitCode, AppError> {
-    let config = || {
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let level = if serving { "info" } else { "warn" };
+    let load = || {
         Config::load(
             cli.config.as_deref(),
             cli.corpus.as_deref(),
             std::env::vars(),
         )
     };
+    // Logging starts once the settings (its format) are known.
+    let config = || {
+        let config = load()?;
+        init_logging(level, config.log.format);
+        Ok::<Config, ConfigError>(config)
+    };
     match cli.command {
         None | Some(Command::Serve) => serve(config()?),
         Some(Command::Ask { json, question }) => ask(&config()?, json, &question),
-        Some(Command::Import { raw, out }) => import(&raw, &out),
+        Some(Command::Import { raw, out }) => {
+            init_logging(level, LogFormat::Text);
+            import(&raw, &out)
+        }
+        Some(Command::Check) => check(load()),
         Some(Command::Eval { file, misses, dump }) => {
             evaluate(&config()?, &file, misses, dump.as_deref())
         }
@@ -230,9 +272,35 @@ fn fetch_model(config: &Config) -> Result<ExitCode, AppError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `check`: the deployment validated, one line per item on stdout.
+fn check(config: Result<Config, ConfigError>) -> Result<ExitCode, AppError> {
+    let items = crate::check::check(config, |name| std::env::var(name).ok());
+    for item in &items {
+        println!("{item}");
+    }
+    let problems = items
+        .iter()
+        .filter(|i| matches!(i.outcome, crate::check::Outcome::Problem(_)))
+        .count();
+    if problems > 0 {
+        return Err(AppError::Check(problems));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `serve`: the Telegram bot, until SIGTERM or SIGINT.
 fn serve(config: Config) -> Result<ExitCode, AppError> {
     let credentials = Credentials::from_env(|name| std::env::var(name).ok())?;
+    // The shutdown state file must be writable, or a restart answers twice.
+    let state_dir = match config.telegram.state_file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    crate::check::writable_dir(&state_dir).map_err(|why| AppError::DataDir {
+        setting: "[telegram] state_file (SUMMIT_TELEGRAM_STATE_FILE)",
+        path: config.telegram.state_file.clone(),
+        why,
+    })?;
     let engine = Arc::new(load_engine(&config)?);
     tracing::info!(
         articles = engine.index().articles.len(),
@@ -243,10 +311,34 @@ fn serve(config: Config) -> Result<ExitCode, AppError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        let stop = crate::shutdown::stop_on_signals();
-        bot::serve(config, credentials, engine, stop).await
-    })?;
+    // A listen error names the setting that holds the address.
+    let listen_setting = {
+        let metrics: Option<std::net::SocketAddr> = config
+            .metrics
+            .listen
+            .as_deref()
+            .and_then(|l| l.parse().ok());
+        move |addr| {
+            if metrics == Some(addr) {
+                "[metrics] listen / SUMMIT_METRICS_LISTEN"
+            } else {
+                "[webhook] listen / SUMMIT_WEBHOOK_LISTEN"
+            }
+        }
+    };
+    runtime
+        .block_on(async {
+            let stop = crate::shutdown::stop_on_signals();
+            bot::serve(config, credentials, engine, stop).await
+        })
+        .map_err(|e| match e {
+            bot::BotError::Listen { addr, source } => AppError::Listen {
+                addr,
+                setting: listen_setting(addr),
+                source,
+            },
+            other => AppError::Bot(other),
+        })?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -27,7 +27,7 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../config/default.toml");
 /// `SUMMIT_<SECTION>_<KEY>` addresses one of their keys.
 const SECTIONS: &[&str] = &[
     "metrics", "access", "webhook", "search", "telegram", "help", "feedback", "inline", "index",
-    "semantic",
+    "semantic", "log",
 ];
 
 /// A setting that cannot be used; one line, naming the file, variable or key.
@@ -100,6 +100,23 @@ impl Default for TelegramSettings {
     }
 }
 
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (coloured only when stderr is a terminal).
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HelpSettings {
@@ -131,6 +148,8 @@ struct RawConfig {
     index: IndexSettings,
     #[serde(default)]
     semantic: SemanticSettings,
+    #[serde(default)]
+    log: LogSettings,
 }
 
 /// Checked settings.
@@ -150,6 +169,7 @@ pub struct Config {
     pub index: IndexSettings,
     /// The multilingual-e5-small retriever: on/off, model file, vector cache.
     pub semantic: SemanticSettings,
+    pub log: LogSettings,
 }
 
 impl Config {
@@ -174,16 +194,29 @@ impl Config {
                 }
             }
         };
-        let mut table: toml::Table = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
-            let origin = match line {
-                Some(line) => format!("{origin}:{line}"),
-                None => origin.clone(),
-            };
-            ConfigError::invalid(origin, e.message().to_string())
-        })?;
+        let at_line = |e: &toml::de::Error| match e.span() {
+            Some(span) => format!("{origin}:{}", text[..span.start].lines().count().max(1)),
+            None => origin.clone(),
+        };
+        let mut table: toml::Table = toml::from_str(&text)
+            .map_err(|e| ConfigError::invalid(at_line(&e), e.message().trim_end()))?;
+        // A wrong type in the file is reported with its line (the table alone
+        // has no positions).
+        toml::from_str::<RawConfig>(&text)
+            .map_err(|e| ConfigError::invalid(at_line(&e), e.message().trim_end()))?;
+        // Then each variable on its own, so that an error names the variable
+        // it came from rather than the file.
+        let mut from_env: Vec<(String, String)> = Vec::new();
         for (name, value) in env {
-            apply_env(&mut table, &name, &value)?;
+            let Some(key) = apply_env(&mut table, &name, &value)? else {
+                continue;
+            };
+            toml::Value::Table(table.clone())
+                .try_into::<RawConfig>()
+                .map_err(|e| {
+                    ConfigError::invalid(&name, format!("{} ({key})", e.message().trim_end()))
+                })?;
+            from_env.push((key, name));
         }
         let raw: RawConfig = table
             .try_into()
@@ -199,15 +232,18 @@ impl Config {
             help: raw.help,
             metrics: raw.metrics,
             access: raw.access,
-            webhook: ops::webhook(raw.webhook, &origin)?,
+            webhook: ops::webhook(raw.webhook, &origin).map_err(|e| blame_env(e, &from_env))?,
             feedback: raw.feedback,
             inline: raw.inline,
             index: raw.index,
             semantic: raw.semantic,
+            log: raw.log,
         };
-        config.check(&origin)?;
-        ops::check(&config.metrics, &config.access, &origin)?;
-        beyond::check(&config.feedback, &config.inline, &origin)?;
+        config
+            .check(&origin)
+            .and_then(|()| ops::check(&config.metrics, &config.access, &origin))
+            .and_then(|()| beyond::check(&config.feedback, &config.inline, &origin))
+            .map_err(|e| blame_env(e, &from_env))?;
         Ok(config)
     }
 
@@ -278,14 +314,44 @@ fn resolve_corpus(path: PathBuf) -> PathBuf {
     }
 }
 
-/// Applies one `SUMMIT_*` variable to the settings table.
-fn apply_env(table: &mut toml::Table, name: &str, value: &str) -> Result<(), ConfigError> {
+/// A checked value that came from the environment is blamed on its variable:
+/// the checks name the key (`search.min_relevance must be …`), `from_env` maps
+/// keys to the variables that set them.
+fn blame_env(error: ConfigError, from_env: &[(String, String)]) -> ConfigError {
+    match error {
+        ConfigError::Invalid { origin, message } => {
+            let variable = from_env.iter().rev().find(|(key, _)| {
+                message.starts_with(key.as_str()) && message[key.len()..].starts_with([' ', ','])
+            });
+            match variable {
+                Some((_, name)) => ConfigError::Invalid {
+                    origin: name.clone(),
+                    message,
+                },
+                None => ConfigError::Invalid { origin, message },
+            }
+        }
+        other => other,
+    }
+}
+
+/// Applies one `SUMMIT_*` variable to the settings table; returns the key it
+/// set (`search.min_relevance`, or `corpus` for a top-level key).
+fn apply_env(
+    table: &mut toml::Table,
+    name: &str,
+    value: &str,
+) -> Result<Option<String>, ConfigError> {
     let Some(rest) = name.strip_prefix("SUMMIT_") else {
-        return Ok(());
+        return Ok(None);
     };
     let rest = rest.to_ascii_lowercase();
     let parsed = parse_env_value(value);
     let section = SECTIONS.iter().find(|s| rest.starts_with(&format!("{s}_")));
+    let dotted = match section {
+        Some(section) => format!("{section}.{}", &rest[section.len() + 1..]),
+        None => rest.clone(),
+    };
     let (target, key) = match section {
         Some(section) => {
             let entry = table
@@ -305,7 +371,7 @@ fn apply_env(table: &mut toml::Table, name: &str, value: &str) -> Result<(), Con
         return Err(ConfigError::invalid(name, "names no setting"));
     }
     target.insert(key, parsed);
-    Ok(())
+    Ok(Some(dotted))
 }
 
 /// An environment value as TOML (numbers, booleans, arrays) or else as a string.
@@ -412,6 +478,63 @@ mod tests {
             c.semantic.model_path,
             PathBuf::from("data/models/e5-small-q4.bin")
         );
+    }
+
+    #[test]
+    fn errors_name_the_variable_or_the_file_line_they_come_from() {
+        let message = |pairs: &[(&str, &str)]| {
+            Config::load(None, None, env(pairs))
+                .unwrap_err()
+                .to_string()
+        };
+        // A wrong type from the environment: the variable, not the file.
+        let m = message(&[("SUMMIT_SEARCH_MIN_RELEVANCE", "abc")]);
+        assert!(m.starts_with("SUMMIT_SEARCH_MIN_RELEVANCE: "), "{m}");
+        assert!(m.contains("search.min_relevance"), "{m}");
+        // A value out of range from the environment: the variable too.
+        let m = message(&[("SUMMIT_TELEGRAM_EXTRA_SOURCES", "9")]);
+        assert!(
+            m.starts_with("SUMMIT_TELEGRAM_EXTRA_SOURCES: telegram.extra_sources"),
+            "{m}"
+        );
+        let m = message(&[("SUMMIT_METRICS_LISTEN", "nowhere")]);
+        assert!(m.starts_with("SUMMIT_METRICS_LISTEN: "), "{m}");
+        let m = message(&[("SUMMIT_WEBHOOK_URL", "http://x")]);
+        assert!(m.starts_with("SUMMIT_WEBHOOK_URL: "), "{m}");
+        // From a file: the file and the line of the key.
+        let dir = std::env::temp_dir().join(format!("summit-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bad.toml");
+        std::fs::write(
+            &file,
+            "[search]\nmax_passages = 5\nmin_relevance = \"abc\"\n",
+        )
+        .unwrap();
+        let m = Config::load(Some(&file), None, Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(m.starts_with(&format!("{}:3: ", file.display())), "{m}");
+        std::fs::write(&file, "[search]\nquote_chars = 5\n").unwrap();
+        let m = Config::load(Some(&file), None, Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            m.starts_with(&format!("{}: search.quote_chars", file.display())),
+            "{m}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn log_format_is_a_setting() {
+        let c = Config::load(None, None, env(&[("SUMMIT_LOG_FORMAT", "json")])).unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(
+            Config::load(None, None, Vec::new()).unwrap().log.format,
+            LogFormat::Text
+        );
+        let m = Config::load(None, None, env(&[("SUMMIT_LOG_FORMAT", "xml")])).unwrap_err();
+        assert!(m.to_string().starts_with("SUMMIT_LOG_FORMAT: "), "{m}");
     }
 
     #[test]

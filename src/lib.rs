@@ -5,6 +5,7 @@
 //! `corpus` feeds `index`; `bot`, `ops` and `reload` share the leaf `shutdown`.
 
 pub mod bot;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod corpus;

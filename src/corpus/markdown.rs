@@ -108,7 +108,8 @@ pub(crate) fn parse(origin: &str, text: &str) -> Result<Parsed, CorpusError> {
     };
     let matter: FrontMatter = toml::from_str(&front).map_err(|e| {
         let line = e.span().map_or(1, &line_of);
-        error(line, format!("front matter: {}", e.message().trim_end()))
+        let text = lines.get(line - 1).copied().unwrap_or("");
+        error(line, format!("front matter: {}", toml_reason(&e, text)))
     })?;
 
     let required =
@@ -327,6 +328,17 @@ impl Article {
             out.push('\n');
         }
         out
+    }
+}
+
+/// The TOML parser's reason, never empty: for some errors (`title = ` with no
+/// value) it gives none, and the operator gets the offending line instead.
+fn toml_reason(e: &toml::de::Error, line: &str) -> String {
+    let reason = e.message().trim();
+    if reason.is_empty() {
+        format!("`{}`: the value is missing or malformed", line.trim())
+    } else {
+        reason.to_string()
     }
 }
 

@@ -11,11 +11,8 @@ pub struct DenseVectors {
 impl DenseVectors {
     /// `data.len()` must be a multiple of `dim`; a ragged tail is dropped.
     pub fn new(dim: usize, mut data: Vec<f32>) -> DenseVectors {
-        if dim == 0 {
-            data.clear();
-        } else {
-            data.truncate(data.len() / dim * dim);
-        }
+        let rows = data.len().checked_div(dim).unwrap_or(0);
+        data.truncate(rows * dim);
         DenseVectors { dim, data }
     }
 

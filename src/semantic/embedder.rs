@@ -80,12 +80,8 @@ impl Embedder {
         self
     }
 
-    /// The vector of a question (`query: ` prefix). One thread: questions of
-    /// different chats already run in parallel, and an OpenMP team per short
-    /// question, on a busy two-core machine, spends more time waiting at its
-    /// barriers than computing (measured: 0.7 s instead of 0.05 s a question).
+    /// The vector of a question (`query: ` prefix).
     pub fn embed_query(&self, text: &str) -> Vec<f32> {
-        single_threaded_here();
         let input = self.prepare(text, self.max_query_chars, WINDOW_TOKENS, true);
         self.embed_prepared(&[input], true)
     }
@@ -197,19 +193,6 @@ impl std::fmt::Debug for Embedder {
             .field("variant", &self.engine.name)
             .field("max_query_chars", &self.max_query_chars)
             .finish()
-    }
-}
-
-/// Makes OpenMP regions started from this thread use one thread (the setting
-/// is per thread, so paragraph batches elsewhere keep all cores).
-fn single_threaded_here() {
-    #[cfg(target_os = "linux")]
-    {
-        extern "C" {
-            fn omp_set_num_threads(n: c_int);
-        }
-        // SAFETY: sets this thread's OpenMP thread-count variable; no memory involved.
-        unsafe { omp_set_num_threads(1) };
     }
 }
 

@@ -12,3 +12,15 @@
 #define e5_sparse_dim e5_scalar_sparse_dim
 #define e5_embed_sparse e5_scalar_embed_sparse
 #include "e5.c"
+
+/* summit-bot: OpenMP threads wait passively (sleep) instead of spinning, unless
+ * the operator chose otherwise. On a busy machine spinning threads starve the
+ * ones doing work: on 2 shared cores a question took 1.9 s with libgomp's
+ * default and 0.18 s with passive waiting. libgomp reads the variable in its
+ * own constructor; libgomp is linked statically (build.rs), so this
+ * higher-priority constructor runs first. It lives in this file because the
+ * scalar engine is always linked. */
+#include <stdlib.h>
+__attribute__((constructor(101))) static void e5_passive_openmp_wait(void) {
+    setenv("OMP_WAIT_POLICY", "passive", 0);
+}
