@@ -69,16 +69,14 @@ fn terminate(mut child: Child) {
     let _ = child.wait();
 }
 
-/// Kills `child` with SIGKILL `after` from now, on its own thread (the
-/// runtime's workers may be busy); returns the thread.
-fn kill_later(mut child: Child, after: Duration) -> std::thread::JoinHandle<Instant> {
-    let at = Instant::now() + after;
-    std::thread::spawn(move || {
-        std::thread::sleep(at.saturating_duration_since(Instant::now()));
-        let _ = child.kill();
-        let _ = child.wait();
-        Instant::now()
-    })
+/// Kills `child` with SIGKILL `after` from now. Waits on the runtime's
+/// timer, never by blocking a worker: the fake server runs on these workers,
+/// and a blocked one would hold back its answers (making replies look sent
+/// that the bot never heard back about).
+async fn kill_later(mut child: Child, after: Duration) {
+    tokio::time::sleep(after).await;
+    let _ = child.kill();
+    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
 }
 
 fn push_burst(api: &FakeTelegram) -> Vec<i64> {
@@ -128,8 +126,7 @@ async fn polling(run: usize, kill_after: Duration) -> (usize, usize, usize) {
     let bot = start(&api, &data, &[]);
     api.wait_for_calls("getUpdates", 1, WAIT).await;
     let questions = push_burst(&api);
-    let killed = kill_later(bot, kill_after);
-    killed.join().expect("killer");
+    kill_later(bot, kill_after).await;
     let sent_before = api.sent_messages().len();
     let bot = start(&api, &data, &[]);
     let (unanswered, twice) = outcome(&api, &questions).await;
@@ -204,8 +201,7 @@ async fn webhook(run: usize, kill_after: Duration) -> (usize, usize, usize) {
             })
         })
         .collect();
-    let killed = kill_later(bot, kill_after);
-    killed.join().expect("killer");
+    kill_later(bot, kill_after).await;
     let sent_before = api.sent_messages().len();
     let bot = start(&api, &data, &env);
     for sender in senders {
