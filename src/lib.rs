@@ -2,7 +2,9 @@
 //! Summit by quoting the summit's news articles, with the source of every quote.
 //!
 //! Dependencies run one way: `bot` → `render` → `search` → `index` → `text`;
-//! `corpus` feeds `index`; `bot`, `ops` and `reload` share the leaf `shutdown`.
+//! `corpus` feeds `index`; `search` uses `semantic` (the e5 embedder);
+//! `startup` assembles an engine for `cli` and `reload`; `bot`, `ops` and
+//! `reload` share the leaf `shutdown`.
 
 pub mod bot;
 pub mod check;

@@ -97,7 +97,13 @@ async fn handle_message(ctx: &BotContext, msg: &Message) {
     let markup_html = match intent {
         Intent::Ignore => return,
         Intent::NonText => html::plain(messages::NON_TEXT),
-        Intent::Command(command) => html::plain(&command_text(ctx, &engine, &command)),
+        Intent::Command(command) => {
+            // /start and /help follow the user's Telegram language (Chinese by default).
+            let lang = messages::Lang::of_language_code(
+                msg.from.as_ref().and_then(|u| u.language_code.as_deref()),
+            );
+            html::plain(&command_text(ctx, &engine, &command, lang))
+        }
         Intent::Question(question) => {
             if question.chars().count() > ctx.config.telegram.max_question_chars {
                 guard::rejected(ctx, msg, &question);
@@ -155,7 +161,12 @@ async fn answer_html(
     (markup_html, keyboard)
 }
 
-fn command_text(ctx: &BotContext, engine: &Engine, command: &Command) -> String {
+fn command_text(
+    ctx: &BotContext,
+    engine: &Engine,
+    command: &Command,
+    lang: messages::Lang,
+) -> String {
     let articles = &engine.index().articles;
     match command {
         Command::Ask(_) => format!(
@@ -171,7 +182,12 @@ fn command_text(ctx: &BotContext, engine: &Engine, command: &Command) -> String 
         // Admin commands reach here only from admins whose command failed to
         // parse as theirs; help is the safe answer.
         Command::Start | Command::Help | Command::Reload | Command::Stats => {
-            messages::help(articles, &ctx.config.help.examples, Some(&ctx.me.username))
+            messages::help_in(
+                lang,
+                articles,
+                &ctx.config.help.examples,
+                Some(&ctx.me.username),
+            )
         }
     }
 }
