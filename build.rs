@@ -41,7 +41,10 @@ fn link_openmp_statically() {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|p| std::path::Path::new(p).is_absolute());
-    match found.as_deref().and_then(|p| std::path::Path::new(p).parent()) {
+    match found
+        .as_deref()
+        .and_then(|p| std::path::Path::new(p).parent())
+    {
         Some(dir) => {
             println!("cargo:rustc-link-search=native={}", dir.display());
             println!("cargo:rustc-link-lib=static=gomp");

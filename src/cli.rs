@@ -153,8 +153,8 @@ impl AppError {
             | AppError::Semantic(_)
             | AppError::Listen { .. }
             | AppError::DataDir { .. }
-            | AppError::Check(_)
-            | AppError::Bot(bot::BotError::InvalidToken) => 2,
+            | AppError::Check(_) => 2,
+            AppError::Bot(err) if err.is_setting() => 2,
             _ => 1,
         }
     }

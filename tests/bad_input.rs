@@ -32,18 +32,17 @@ fn greetings_get_help() {
 #[test]
 fn query_syntax_is_plain_text() {
     let engine = common::summit_engine();
-    for q in [
-        "AND OR ( \" :",
-        "title:乌镇 AND (峰会 OR \"开幕",
-        "*?~^[]{}!-+",
-        "\"\"\"",
-        "NOT NOT",
-    ] {
+    for q in ["AND OR ( \" :", "*?~^[]{}!-+", "\"\"\"", "NOT NOT"] {
         let answer = engine.ask(q);
         assert_ne!(answer.outcome, Outcome::Answered, "{q:?}");
     }
-    let answer = engine.ask("乌镇峰会 AND (在哪里 OR 举行) \"开幕\"");
-    assert!(answer.answered());
+    // Operators and fields are read as words, so what is left is an ordinary question.
+    for q in [
+        "乌镇峰会 AND (在哪里 OR 举行) \"开幕\"",
+        "title:乌镇 AND (峰会 OR \"开幕",
+    ] {
+        assert!(engine.ask(q).answered(), "{q:?}");
+    }
 }
 
 #[test]

@@ -164,3 +164,67 @@ fn a_broken_synonyms_line_names_file_and_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ask_json_names_the_retrievers_that_ran() {
+    let vectors = std::env::temp_dir().join(format!("summit-cli-vectors-{}", std::process::id()));
+    let run = |semantic: &str| {
+        let out = common::summit_bot()
+            .env("SUMMIT_SEMANTIC_ENABLED", semantic)
+            .env("SUMMIT_SEMANTIC_VECTORS_DIR", &vectors)
+            .args(["ask", "--json", "Which institute wrote the blue book?"])
+            .output()
+            .expect("summit-bot runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("one JSON object")
+    };
+    let hybrid = run("true");
+    assert_eq!(
+        hybrid["retrievers"],
+        serde_json::json!(["lexical", "semantic"]),
+        "{hybrid}"
+    );
+    assert_eq!(hybrid["answered"], true, "{hybrid}");
+    assert!(
+        hybrid["passages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("中国网络空间研究院"),
+        "{hybrid}"
+    );
+    let lexical = run("false");
+    assert_eq!(
+        lexical["retrievers"],
+        serde_json::json!(["lexical"]),
+        "{lexical}"
+    );
+    let _ = std::fs::remove_dir_all(&vectors);
+}
+
+#[test]
+fn english_questions_get_english_around_the_chinese_quote() {
+    let vectors = std::env::temp_dir().join(format!("summit-cli-en-{}", std::process::id()));
+    let out = common::summit_bot()
+        .env("SUMMIT_SEMANTIC_ENABLED", "true")
+        .env("SUMMIT_SEMANTIC_VECTORS_DIR", &vectors)
+        .args(["ask", "Who compiled the blue books?"])
+        .output()
+        .expect("summit-bot runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("Answer"), "{text}");
+    assert!(text.contains("中国网络空间研究院"), "{text}");
+    let out = common::summit_bot()
+        .args(["ask", "How do I center a div in CSS?"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("Nothing in the collected reports"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&vectors);
+}

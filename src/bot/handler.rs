@@ -181,14 +181,12 @@ fn command_text(
         Command::About => messages::about(engine.index().passages.len(), articles.len()),
         // Admin commands reach here only from admins whose command failed to
         // parse as theirs; help is the safe answer.
-        Command::Start | Command::Help | Command::Reload | Command::Stats => {
-            messages::help_in(
-                lang,
-                articles,
-                &ctx.config.help.examples,
-                Some(&ctx.me.username),
-            )
-        }
+        Command::Start | Command::Help | Command::Reload | Command::Stats => messages::help_in(
+            lang,
+            articles,
+            &ctx.config.help.examples,
+            Some(&ctx.me.username),
+        ),
     }
 }
 

@@ -579,8 +579,10 @@ mod tests {
     #[test]
     fn masks_question_forms_standard_and_colloquial() {
         assert_eq!(
-            mask_question_words("蓝皮书叫啥名").trim(),
-            "蓝皮书    名".trim()
+            mask_question_words("蓝皮书叫啥名")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            ["蓝皮书", "名"]
         );
         assert!(!mask_question_words("乌镇峰会是几号开幕的").contains('几'));
         assert_eq!(

@@ -38,6 +38,9 @@ pub fn summit_bot() -> Command {
             cmd.env_remove(name.as_ref());
         }
     }
+    // Lexical only unless a test turns the model on (tests/chat_questions.rs
+    // and tests/semantic.rs run it): CLI behaviour is under test here.
+    cmd.env("SUMMIT_SEMANTIC_ENABLED", "false");
     cmd
 }
 
