@@ -145,7 +145,7 @@ fn an_exact_match_outranks_a_homophone() {
     assert!(
         top.highlights
             .iter()
-            .any(|h| &top.quote[h.clone()] == "乌镇"),
+            .any(|h| top.quote[h.clone()].contains("乌镇")),
         "{top:?}"
     );
 }
