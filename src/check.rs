@@ -102,11 +102,16 @@ fn corpus(path: &Path) -> Outcome {
     }
 }
 
-/// Hook for the synonyms file (issue 9): until the synonyms loader exists,
-/// there is nothing to check. When it lands, load the file here exactly as the
-/// engine does and return its `path:line: what is wrong` error as a Problem.
-fn synonyms(_config: &Config) -> Outcome {
-    Outcome::Skipped("no synonyms file support in this build".into())
+/// The synonyms file beside the articles, loaded exactly as the engine loads it.
+fn synonyms(config: &Config) -> Outcome {
+    use crate::corpus::synonyms::{path_beside, Synonyms};
+    let Some(path) = path_beside(&config.corpus) else {
+        return Outcome::Skipped("no synonyms.txt beside the articles".into());
+    };
+    match Synonyms::load(&path) {
+        Ok(s) => Outcome::Ok(format!("{}: {} rules", path.display(), s.rules.len())),
+        Err(err) => Outcome::Problem(err.to_string()),
+    }
 }
 
 fn index(config: &Config) -> Outcome {
