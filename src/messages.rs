@@ -24,9 +24,7 @@ pub enum Lang {
 impl Lang {
     /// English for a question written mostly in Latin letters, else Chinese.
     pub fn of_question(question: &str) -> Lang {
-        let latin = question.chars().filter(|c| c.is_ascii_alphabetic()).count();
-        let han = question.chars().filter(|&c| crate::text::is_han(c)).count();
-        if latin > 2 * han && latin >= 3 {
+        if crate::text::mostly_latin(question) && crate::text::latin_letters(question) >= 3 {
             Lang::En
         } else {
             Lang::Zh

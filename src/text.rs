@@ -89,6 +89,17 @@ pub fn fold(text: &str) -> String {
     }
 }
 
+/// More than twice as many Latin letters as ideographs: an English (or
+/// pinyin) text, which the Chinese corpus can match only through aliases.
+pub fn mostly_latin(text: &str) -> bool {
+    latin_letters(text) > 2 * text.chars().filter(|&c| is_han(c)).count()
+}
+
+/// ASCII letters in `text`.
+pub fn latin_letters(text: &str) -> usize {
+    text.chars().filter(|c| c.is_ascii_alphabetic()).count()
+}
+
 /// Number of chars in `text` (Chinese text is measured in chars, not bytes).
 pub fn char_len(text: &str) -> usize {
     text.chars().count()

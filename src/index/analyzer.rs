@@ -94,18 +94,7 @@ pub fn word_terms_folded(folded: &str) -> Vec<&str> {
 /// else separates. Out-of-vocabulary names (洪曜庄) match through these.
 pub fn bigrams(text: &str) -> Vec<Token> {
     let folded: Vec<char> = fold(text).chars().collect();
-    let starts = char_starts(text);
-    bigram_spans(&folded)
-        .into_iter()
-        .enumerate()
-        .map(|(position, span)| Token {
-            offset_from: starts[span.start],
-            offset_to: starts[span.end],
-            position,
-            text: folded[span].iter().collect(),
-            position_length: 1,
-        })
-        .collect()
+    span_tokens(text, &folded, bigram_spans(&folded).into_iter())
 }
 
 /// Bigrams of the homophone-folded text ([`super::homophone`]): only pairs of
@@ -113,8 +102,18 @@ pub fn bigrams(text: &str) -> Vec<Token> {
 /// [`bigrams`] already). The weak signal that finds 乌镇 for 乌真.
 pub fn homophone_bigrams(text: &str) -> Vec<Token> {
     let folded: Vec<char> = fold_homophones(&fold(text)).chars().collect();
+    span_tokens(text, &folded, homophone_spans(&folded))
+}
+
+/// Tokens of the char `spans` of `folded` (a one-char-to-one fold of `text`),
+/// with byte offsets into `text` and consecutive positions.
+fn span_tokens(
+    text: &str,
+    folded: &[char],
+    spans: impl Iterator<Item = Range<usize>>,
+) -> Vec<Token> {
     let starts = char_starts(text);
-    homophone_spans(&folded)
+    spans
         .enumerate()
         .map(|(position, span)| Token {
             offset_from: starts[span.start],
@@ -138,7 +137,13 @@ pub fn homophone_terms_folded(folded: &str) -> Vec<String> {
 fn homophone_spans(chars: &[char]) -> impl Iterator<Item = Range<usize>> + '_ {
     bigram_spans(chars)
         .into_iter()
-        .filter(|span| span.len() == 2 && chars[span.clone()].iter().all(|&c| is_han(c)))
+        .filter(|span| is_ideograph_pair(chars, span))
+}
+
+/// Whether the `span` of `chars` is two ideographs: the bigrams that have a
+/// homophone form (index field, term tables and questions alike).
+pub fn is_ideograph_pair(chars: &[char], span: &Range<usize>) -> bool {
+    span.len() == 2 && chars[span.clone()].iter().all(|&c| is_han(c))
 }
 
 /// The terms of [`bigrams`] for already folded text (the question side, which

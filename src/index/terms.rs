@@ -12,7 +12,7 @@
 
 use std::ops::Range;
 
-use super::analyzer::bigram_spans;
+use super::analyzer::{bigram_spans, is_ideograph_pair};
 use super::homophone::fold_homophones;
 use crate::text::is_han;
 
@@ -44,7 +44,7 @@ fn for_each_term(text: &str, mut emit: impl FnMut(u32, usize)) {
     for span in bigram_spans(&chars) {
         let range = byte(span.start)..byte(span.end);
         emit(hash(&text[range.clone()]), range.start);
-        if span.len() == 2 && chars[span.clone()].iter().all(|&c| is_han(c)) {
+        if is_ideograph_pair(&chars, &span) {
             emit(homophone_hash(&homophones[range.clone()]), range.start);
         }
     }
@@ -63,7 +63,7 @@ pub fn homophone_unit_terms(folded: &str) -> Vec<u32> {
     bigram_spans(&chars)
         .into_iter()
         .map(|span| {
-            if span.len() == 2 && chars[span.clone()].iter().all(|&c| is_han(c)) {
+            if is_ideograph_pair(&chars, &span) {
                 homophone_hash(&sounds[span].iter().collect::<String>())
             } else {
                 hash(&chars[span].iter().collect::<String>())

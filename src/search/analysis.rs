@@ -224,7 +224,8 @@ pub(super) fn analyse(
                 .filter(|w| !STOP_WORDS.contains(w)),
         )
     };
-    let mut words = content_words(&rest);
+    let own_words = content_words(&rest);
+    let mut words = own_words.clone();
     let mut bigrams = distinct(bigram_terms_folded(&rest).iter().map(String::as_str));
     for phrase in aliases.iter().flatten() {
         words.extend(content_words(phrase));
@@ -239,7 +240,7 @@ pub(super) fn analyse(
 
     // Units: the question's own words and bigrams, and one per alias group.
     let mut units: Vec<Unit> = Vec::new();
-    for w in content_words(&rest) {
+    for w in own_words {
         units.push(weigher.word_unit(vec![w]));
     }
     for b in bigram_terms_folded(&rest) {

@@ -33,7 +33,7 @@ pub(super) fn candidates(
 pub(super) fn fuse(
     ranked: &mut [Ranked],
     similar: Option<&Similarities>,
-    question: &str,
+    latin: bool,
     settings: &SearchSettings,
 ) {
     let Some(similar) = similar else {
@@ -48,7 +48,7 @@ pub(super) fn fuse(
     let (lex_lo, lex_hi) = span(&mut ranked.iter().map(|r| r.score));
     let (sem_lo, sem_hi) = span(&mut ranked.iter().map(|r| r.semantic_z));
     let norm = |v: f32, lo: f32, hi: f32| if hi > lo { (v - lo) / (hi - lo) } else { 1.0 };
-    let weight = if mostly_latin(question) {
+    let weight = if latin {
         settings.semantic_weight_latin
     } else {
         settings.semantic_weight
@@ -58,11 +58,4 @@ pub(super) fn fuse(
             + weight * norm(r.semantic_z, sem_lo, sem_hi);
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
-}
-
-/// More Latin letters than ideographs: an English (or pinyin) question.
-pub(super) fn mostly_latin(question: &str) -> bool {
-    let latin = question.chars().filter(|c| c.is_ascii_alphabetic()).count();
-    let han = question.chars().filter(|&c| crate::text::is_han(c)).count();
-    latin > 2 * han
 }

@@ -200,10 +200,11 @@ impl Engine {
             }
         };
         answer.retrievers = self.retrievers();
+        let latin = crate::text::mostly_latin(&analysed);
         let similar = self.semantic.as_ref().map(|s| s.similarities(&analysed));
         let candidates = fusion::candidates(lexical, similar.as_ref());
         let mut ranked = rank::rank(&candidates, &analysis, |n| self.passage(n));
-        fusion::fuse(&mut ranked, similar.as_ref(), &analysed, &self.settings);
+        fusion::fuse(&mut ranked, similar.as_ref(), latin, &self.settings);
         let Some(best) = ranked.first() else {
             return answer;
         };
@@ -211,7 +212,7 @@ impl Engine {
             best,
             &self.settings,
             similar.is_some(),
-            fusion::mostly_latin(&analysed),
+            latin,
             &analysis,
             |n| self.passage(n),
         );
