@@ -7,7 +7,7 @@
 //! over the model.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
 use crate::index::{IndexError, IndexSettings, SearchIndex};
 use crate::search::{Engine, SearchSettings, SemanticIndex};
@@ -16,15 +16,15 @@ use crate::semantic::{open_embedder, Embedder, SemanticSettings, VectorStore};
 /// The semantic side of engine building: settings and the process's embedder.
 pub struct SemanticSource {
     settings: SemanticSettings,
-    /// `None` inside: tried and unavailable (warned once).
-    embedder: Mutex<Option<Option<Arc<Embedder>>>>,
+    /// Opened on first use; `None` inside: tried and unavailable (warned once).
+    embedder: OnceLock<Option<Arc<Embedder>>>,
 }
 
 impl SemanticSource {
     pub fn new(settings: SemanticSettings) -> SemanticSource {
         SemanticSource {
             settings,
-            embedder: Mutex::new(None),
+            embedder: OnceLock::new(),
         }
     }
 
@@ -34,17 +34,17 @@ impl SemanticSource {
         if !self.settings.enabled {
             return None;
         }
-        let mut slot = self.embedder.lock().unwrap_or_else(|p| p.into_inner());
-        slot.get_or_insert_with(|| {
-            match open_embedder(&self.settings, &mut |line| eprintln!("{line}")) {
-                Ok(embedder) => Some(Arc::new(embedder)),
-                Err(err) => {
-                    tracing::warn!(error = %err, "semantic retrieval unavailable; answering lexically");
-                    None
-                }
-            }
-        })
-        .clone()
+        self.embedder
+            .get_or_init(|| {
+                let opened = open_embedder(&self.settings, &mut |line| eprintln!("{line}"));
+                opened
+                    .map_err(|err| {
+                        tracing::warn!(error = %err, "semantic retrieval unavailable; answering lexically")
+                    })
+                    .ok()
+                    .map(Arc::new)
+            })
+            .clone()
     }
 
     /// Vectors of every passage of `engine`, as a semantic index (`None`: off,
