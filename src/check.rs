@@ -109,7 +109,7 @@ fn synonyms(config: &Config) -> Outcome {
         return Outcome::Skipped("no synonyms.txt beside the articles".into());
     };
     match Synonyms::load(&path) {
-        Ok(s) => Outcome::Ok(format!("{}: {} rules", path.display(), s.rules.len())),
+        Ok(s) => Outcome::Ok(format!("{}: {} rules", path.display(), s.rules().len())),
         Err(err) => Outcome::Problem(err.to_string()),
     }
 }

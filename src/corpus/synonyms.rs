@@ -31,7 +31,10 @@ pub struct Rule {
 /// All the rules of one synonyms file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Synonyms {
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
+    /// Every `from` phrase with its rule's position, longest first: the order
+    /// questions are matched in (a longer phrase wins over one inside it).
+    triggers: Vec<(String, usize)>,
 }
 
 impl Synonyms {
@@ -75,7 +78,28 @@ impl Synonyms {
             }
             rules.push(parse_rule(line).map_err(|message| (n + 1, message))?);
         }
-        Ok(Synonyms { rules })
+        Ok(Synonyms::from_rules(rules))
+    }
+
+    fn from_rules(rules: Vec<Rule>) -> Synonyms {
+        let mut triggers: Vec<(String, usize)> = rules
+            .iter()
+            .enumerate()
+            .flat_map(|(n, rule)| rule.from.iter().map(move |f| (f.clone(), n)))
+            .collect();
+        triggers.sort_by_key(|(f, _)| std::cmp::Reverse(f.chars().count()));
+        Synonyms { rules, triggers }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Phrases to look for in a question, longest first, with their rule's position.
+    pub fn triggers(&self) -> impl Iterator<Item = (&str, &Rule)> {
+        self.triggers
+            .iter()
+            .map(|(phrase, n)| (phrase.as_str(), &self.rules[*n]))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -78,6 +78,27 @@ pub fn cut_folded(folded: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Both cuts of already folded text from one jieba run: the search-mode words
+/// ([`word_terms_folded`]) and the precise words ([`cut_folded`]). Search
+/// mode emits each precise word after the sub-words found inside it, so the
+/// precise cut is what remains once words covered by a later one are dropped.
+pub fn cut_both_folded(folded: &str) -> (Vec<&str>, Vec<&str>) {
+    let tokens = JIEBA.cut_for_search(folded, true);
+    let mut precise: Vec<&jieba_rs::Token> = Vec::new();
+    for tok in &tokens {
+        while precise
+            .last()
+            .is_some_and(|last| last.start >= tok.start && last.end <= tok.end)
+        {
+            precise.pop();
+        }
+        precise.push(tok);
+    }
+    let search = tokens.iter().map(|t| t.word).filter(|w| is_term(w)).collect();
+    let precise = precise.into_iter().map(|t| t.word).filter(|w| is_term(w)).collect();
+    (search, precise)
+}
+
 /// The terms of [`words`] for already folded text (the question side, which
 /// needs no offsets).
 pub fn word_terms_folded(folded: &str) -> Vec<&str> {
@@ -319,5 +340,23 @@ mod tests {
         let t = texts(&tokens);
         assert!(t.contains(&"研究院") || t.contains(&"研究"), "{t:?}");
         assert_sane("中国网络空间研究院编写", &tokens);
+    }
+
+    #[test]
+    fn one_cut_gives_both_segmentations() {
+        let corpus = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus"))
+            .expect("corpus/ is in the repository");
+        let mut lines: Vec<String> = corpus
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .flat_map(|text| text.lines().map(fold).collect::<Vec<_>>())
+            .collect();
+        lines.push("wes-5.4.5版本的中华人民共和国ai+ar眼镜".to_string());
+        assert!(lines.len() > 50);
+        for line in &lines {
+            let (search, precise) = cut_both_folded(line);
+            assert_eq!(search, word_terms_folded(line), "{line}");
+            assert_eq!(precise, cut_folded(line), "{line}");
+        }
     }
 }

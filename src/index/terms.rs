@@ -132,6 +132,20 @@ impl TermMap {
         )
     }
 
+    /// Whether the Jaccard similarity of the two passages' term sets exceeds
+    /// `threshold`. It cannot when their sizes differ by more than that
+    /// ratio, which most pairs do; only the others are merged.
+    pub fn similar_above(&self, other: &TermMap, threshold: f32) -> bool {
+        let (small, large) = {
+            let (a, b) = (self.entries.len(), other.entries.len());
+            (a.min(b), a.max(b))
+        };
+        if large == 0 || (small as f32 / large as f32) <= threshold {
+            return false;
+        }
+        self.similarity(other) > threshold
+    }
+
     /// Jaccard similarity of the term sets of two passages (both tables are
     /// sorted by hash, so this is one merge).
     pub fn similarity(&self, other: &TermMap) -> f32 {

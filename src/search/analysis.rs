@@ -7,13 +7,15 @@
 //! Weights combine rarity in the corpus with specificity in general Chinese
 //! ([`super::background`]).
 
-use tantivy::{Searcher, Term};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use super::background::specificity;
 use super::question::{cue_of, distinct, mask_question_words, Cue, STOP_WORDS};
-use crate::corpus::synonyms::Synonyms;
+use super::statistics::Statistics;
+use crate::corpus::synonyms::{Rule, Synonyms};
 use crate::index::analyzer::{
-    bigram_terms_folded, cut_folded, homophone_terms_folded, word_terms_folded,
+    bigram_terms_folded, cut_both_folded, homophone_terms_folded, word_terms_folded,
 };
 use crate::index::homophone::fold_homophones;
 use crate::index::terms::{homophone_unit_terms, unit_terms};
@@ -29,7 +31,7 @@ const ABSENT_BIGRAM: f32 = 0.25;
 const BASE_SHARE: f32 = 0.4;
 
 /// One way a unit can appear in a passage.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Form {
     /// Folded text (highlights find it in quotes).
     pub text: String,
@@ -38,7 +40,7 @@ pub(super) struct Form {
 }
 
 /// A piece of the question used to measure how much of it a sentence holds.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Unit {
     /// As typed first, then its aliases.
     pub forms: Vec<Form>,
@@ -99,8 +101,11 @@ impl Unit {
 
 /// The analysed question: terms for tantivy, units for coverage.
 pub(super) struct Analysis {
+    /// Query terms per field, only those some passage holds (a term no
+    /// passage holds can change no score, yet would cost a clause).
     pub words: Vec<String>,
     pub bigrams: Vec<String>,
+    pub title_bigrams: Vec<String>,
     /// Terms of the homophone field, for the question's pairs the corpus lacks.
     pub homophones: Vec<String>,
     pub units: Vec<Unit>,
@@ -109,18 +114,19 @@ pub(super) struct Analysis {
     pub cue: Cue,
 }
 
-/// Document frequencies and idf over one searcher.
+/// Weights of the question's units from the corpus statistics.
 struct Weigher<'a> {
-    searcher: &'a Searcher,
+    statistics: &'a Statistics<'a>,
     fields: Fields,
     docs: f32,
+    /// Units already weighed for this question, by their forms: a keyword is
+    /// usually one of the question's words as well.
+    weighed: RefCell<HashMap<Vec<String>, Unit>>,
 }
 
 impl Weigher<'_> {
     fn df(&self, field: tantivy::schema::Field, text: &str) -> u64 {
-        self.searcher
-            .doc_freq(&Term::from_field_text(field, text))
-            .unwrap_or(0)
+        self.statistics.df(field, text)
     }
 
     fn idf(&self, df: u64) -> f32 {
@@ -155,6 +161,15 @@ impl Weigher<'_> {
     /// specificity; a phrase the corpus lacks is looked for by sound, and if
     /// it is not there either it weighs by its general specificity alone.
     fn word_unit(&self, forms: Vec<String>) -> Unit {
+        if let Some(unit) = self.weighed.borrow().get(&forms) {
+            return unit.clone();
+        }
+        let unit = self.weigh_word(forms.clone());
+        self.weighed.borrow_mut().insert(forms, unit.clone());
+        unit
+    }
+
+    fn weigh_word(&self, forms: Vec<String>) -> Unit {
         let content = forms.iter().any(|f| char_len(f) >= 2);
         let present = forms.iter().map(|f| self.phrase_df(f)).max().unwrap_or(0);
         let spec = forms.iter().map(|f| specificity(f)).fold(0.0f32, f32::max);
@@ -206,29 +221,27 @@ impl Weigher<'_> {
 pub(super) fn analyse(
     folded: &str,
     fields: Fields,
-    searcher: &Searcher,
+    statistics: &Statistics,
     synonyms: &Synonyms,
 ) -> Analysis {
     let masked = mask_question_words(folded);
     let (rest, aliases) = apply_synonyms(&masked, synonyms);
     let weigher = Weigher {
-        searcher,
+        statistics,
         fields,
-        docs: searcher.num_docs() as f32,
+        docs: statistics.docs() as f32,
+        weighed: RefCell::default(),
     };
+    let (search_words, precise_words) = cut_both_folded(&rest);
 
-    let content_words = |text: &str| -> Vec<String> {
-        distinct(
-            word_terms_folded(text)
-                .into_iter()
-                .filter(|w| !STOP_WORDS.contains(w)),
-        )
+    let content = |words: Vec<&str>| -> Vec<String> {
+        distinct(words.into_iter().filter(|w| !STOP_WORDS.contains(w)))
     };
-    let own_words = content_words(&rest);
+    let own_words = content(search_words);
     let mut words = own_words.clone();
     let mut bigrams = distinct(bigram_terms_folded(&rest).iter().map(String::as_str));
     for phrase in aliases.iter().flatten() {
-        words.extend(content_words(phrase));
+        words.extend(content(word_terms_folded(phrase)));
         bigrams.extend(bigram_terms_folded(phrase));
     }
     words = distinct(words.iter().map(String::as_str));
@@ -252,21 +265,25 @@ pub(super) fn analyse(
         units.push(weigher.word_unit(group.clone()));
     }
 
-    let mut keywords: Vec<Unit> = distinct(
-        cut_folded(&rest)
-            .into_iter()
-            .filter(|w| !STOP_WORDS.contains(w)),
-    )
-    .into_iter()
-    .map(|w| weigher.word_unit(vec![w]))
-    .collect();
+    let mut keywords: Vec<Unit> = content(precise_words)
+        .into_iter()
+        .map(|w| weigher.word_unit(vec![w]))
+        .collect();
     for group in &aliases {
         keywords.push(weigher.word_unit(group.clone()));
     }
 
+    let held = |field, terms: &[String]| -> Vec<String> {
+        terms
+            .iter()
+            .filter(|t| weigher.df(field, t) > 0)
+            .cloned()
+            .collect()
+    };
     Analysis {
-        words,
-        bigrams,
+        words: held(fields.words, &words),
+        title_bigrams: held(fields.title, &bigrams),
+        bigrams: held(fields.bigrams, &bigrams),
         homophones: homophones_only_where_missing(homophones, &units),
         units,
         keywords,
@@ -291,20 +308,13 @@ fn homophones_only_where_missing(homophones: Vec<String>, units: &[Unit]) -> Vec
 fn apply_synonyms(masked: &str, synonyms: &Synonyms) -> (String, Vec<Vec<String>>) {
     let mut rest = masked.to_string();
     let mut groups: Vec<Vec<String>> = Vec::new();
-    let mut triggers: Vec<(&str, usize)> = synonyms
-        .rules
-        .iter()
-        .enumerate()
-        .flat_map(|(n, rule)| rule.from.iter().map(move |f| (f.as_str(), n)))
-        .collect();
-    triggers.sort_by_key(|(f, _)| std::cmp::Reverse(f.chars().count()));
-    let mut matched_rules: Vec<usize> = Vec::new();
-    for (phrase, rule) in triggers {
+    let mut matched: Vec<&Rule> = Vec::new();
+    for (phrase, rule) in synonyms.triggers() {
         while let Some(range) = find_phrase(&rest, phrase) {
             rest.replace_range(range.clone(), &" ".repeat(range.len()));
-            if !matched_rules.contains(&rule) {
-                matched_rules.push(rule);
-                groups.push(synonyms.rules[rule].to.clone());
+            if !matched.iter().any(|m| std::ptr::eq(*m, rule)) {
+                matched.push(rule);
+                groups.push(rule.to.clone());
             }
         }
     }

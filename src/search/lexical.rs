@@ -3,11 +3,15 @@
 //! question into a phrase query and interpret `AND OR ( " :` typed by users).
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::postings::Postings;
+use tantivy::query::{
+    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, Term};
+use tantivy::{DocAddress, DocId, DocSet, Term, TERMINATED};
 
 use super::analysis::Analysis;
+use super::statistics::Statistics;
 use crate::index::Fields;
 
 /// Field weights of the BM25 stage (see FINDINGS).
@@ -24,41 +28,45 @@ pub(super) struct Candidate {
     pub bm25: f32,
 }
 
-/// The `limit` best passages by BM25, best first.
+/// Above this many postings in all (the sum of the question's document
+/// frequencies) the question goes to tantivy's block-max WAND, which skips
+/// blocks that cannot reach the top; below it, scoring every posting into one
+/// array is several times cheaper (the summit corpus and drcd always are).
+const EXHAUSTIVE_POSTINGS: u64 = 60_000;
+
+/// The `limit` best passages by BM25, best first. Term statistics come from
+/// `statistics` (already looked up while weighing the question). Both ways of
+/// scoring give the same BM25 (tantivy's weights and norms) and the same order.
 pub(super) fn candidates(
     analysis: &Analysis,
     fields: Fields,
-    searcher: &Searcher,
+    statistics: &Statistics,
     limit: usize,
 ) -> tantivy::Result<Vec<Candidate>> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    let mut term = |field, text: &str, boost: f32| {
-        let query = TermQuery::new(
-            Term::from_field_text(field, text),
-            IndexRecordOption::WithFreqs,
-        );
-        clauses.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(Box::new(query), boost)),
-        ));
+    let mut terms: Vec<(Term, f32)> = Vec::new();
+    let mut add = |field, texts: &[String], boost: f32| {
+        terms.extend(texts.iter().map(|t| (Term::from_field_text(field, t), boost)));
     };
-    for w in &analysis.words {
-        term(fields.words, w, WORDS_BOOST);
-    }
-    for b in &analysis.bigrams {
-        term(fields.bigrams, b, BIGRAMS_BOOST);
-        term(fields.title, b, TITLE_BOOST);
-    }
-    for h in &analysis.homophones {
-        term(fields.homophones, h, HOMOPHONES_BOOST);
-    }
-    let query = BooleanQuery::new(clauses);
-    let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+    add(fields.words, &analysis.words, WORDS_BOOST);
+    add(fields.bigrams, &analysis.bigrams, BIGRAMS_BOOST);
+    add(fields.title, &analysis.title_bigrams, TITLE_BOOST);
+    add(fields.homophones, &analysis.homophones, HOMOPHONES_BOOST);
+    let postings: u64 = terms.iter().map(|(t, _)| statistics.doc_freq(t)).sum::<tantivy::Result<u64>>()?;
+    let top = if postings <= EXHAUSTIVE_POSTINGS {
+        exhaustive(&terms, statistics, limit)?
+    } else {
+        block_wand(terms, statistics, limit)?
+    };
+    let searcher = statistics.searcher();
+    let columns = searcher
+        .segment_readers()
+        .iter()
+        .map(|segment| segment.fast_fields().u64("doc"))
+        .collect::<tantivy::Result<Vec<_>>>()?;
     let mut found = Vec::with_capacity(top.len());
     for (bm25, address) in top {
-        let segment = searcher.segment_reader(address.segment_ord);
-        let doc_column = segment.fast_fields().u64("doc")?;
-        if let Some(doc) = doc_column.first(address.doc_id) {
+        let column = &columns[address.segment_ord as usize];
+        if let Some(doc) = column.first(address.doc_id) {
             found.push(Candidate {
                 passage: doc as usize,
                 bm25,
@@ -66,4 +74,78 @@ pub(super) fn candidates(
         }
     }
     Ok(found)
+}
+
+/// tantivy's own evaluation: an OR of boosted term queries.
+fn block_wand(
+    terms: Vec<(Term, f32)>,
+    statistics: &Statistics,
+    limit: usize,
+) -> tantivy::Result<Vec<(f32, DocAddress)>> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .into_iter()
+        .map(|(term, boost)| {
+            let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
+            let boosted: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(query), boost));
+            (Occur::Should, boosted)
+        })
+        .collect();
+    statistics.searcher().search_with_statistics_provider(
+        &BooleanQuery::new(clauses),
+        &TopDocs::with_limit(limit).order_by_score(),
+        statistics,
+    )
+}
+
+/// Every posting of every term scored into one array per segment, then the
+/// best `limit` (ties: lower address first, as tantivy orders them).
+fn exhaustive(
+    terms: &[(Term, f32)],
+    statistics: &Statistics,
+    limit: usize,
+) -> tantivy::Result<Vec<(f32, DocAddress)>> {
+    let docs = statistics.total_num_docs()?;
+    let mut weights = Vec::with_capacity(terms.len());
+    for (term, boost) in terms {
+        let average = statistics.total_num_tokens(term.field())? as f32 / docs as f32;
+        let df = statistics.doc_freq(term)?;
+        weights.push((Bm25Weight::for_one_term_without_explain(df, docs, average), *boost));
+    }
+    let mut hits: Vec<(f32, DocAddress)> = Vec::new();
+    for (ord, segment) in statistics.searcher().segment_readers().iter().enumerate() {
+        let mut scores = vec![0.0f32; segment.max_doc() as usize];
+        let mut touched: Vec<DocId> = Vec::new();
+        for ((term, _), (weight, boost)) in terms.iter().zip(&weights) {
+            let Some(info) = statistics.term_info(term, ord)? else {
+                continue;
+            };
+            let mut postings = segment
+                .inverted_index(term.field())?
+                .read_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
+            let norms = segment.get_fieldnorms_reader(term.field())?;
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                let score = &mut scores[doc as usize];
+                if *score == 0.0 {
+                    touched.push(doc);
+                }
+                *score += weight.score(norms.fieldnorm_id(doc), postings.term_freq()) * boost;
+                doc = postings.advance();
+            }
+        }
+        let alive = segment.alive_bitset();
+        hits.extend(
+            touched
+                .into_iter()
+                .filter(|&d| alive.is_none_or(|a| a.is_alive(d)))
+                .map(|d| (scores[d as usize], DocAddress::new(ord as u32, d))),
+        );
+    }
+    let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    if hits.len() > limit {
+        hits.select_nth_unstable_by(limit, order);
+        hits.truncate(limit);
+    }
+    hits.sort_unstable_by(order);
+    Ok(hits)
 }

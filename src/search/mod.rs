@@ -17,6 +17,7 @@ mod quote;
 mod rank;
 mod select;
 mod semantic;
+mod statistics;
 
 use std::sync::Arc;
 
@@ -181,8 +182,9 @@ impl Engine {
             return answer;
         }
         let searcher = self.index.reader.searcher();
+        let statistics = statistics::Statistics::new(&searcher);
         let analysis =
-            analysis::analyse(&folded, self.index.fields, &searcher, &self.index.synonyms);
+            analysis::analyse(&folded, self.index.fields, &statistics, &self.index.synonyms);
         answer.outcome = Outcome::NotFound;
         if analysis.units.is_empty() {
             return answer;
@@ -190,7 +192,7 @@ impl Engine {
         let lexical = match lexical::candidates(
             &analysis,
             self.index.fields,
-            &searcher,
+            &statistics,
             self.settings.candidates,
         ) {
             Ok(found) => found,

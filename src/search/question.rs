@@ -551,9 +551,12 @@ pub(super) fn cue_of(folded: &str) -> Cue {
 }
 
 pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
-    const NUMERALS: &str = "0123456789一二三四五六七八九十百千万亿两";
+    let numeral = |c: char| {
+        matches!(c, '0'..='9' | '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九'
+            | '十' | '百' | '千' | '万' | '亿' | '两')
+    };
     match cue {
-        Cue::Number => sentence.chars().any(|c| NUMERALS.contains(c)),
+        Cue::Number => sentence.chars().any(numeral),
         Cue::Time => {
             sentence.chars().any(|c| c.is_ascii_digit())
                 && sentence.chars().any(|c| matches!(c, '年' | '月' | '日'))
