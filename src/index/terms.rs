@@ -143,7 +143,41 @@ impl TermMap {
         if large == 0 || (small as f32 / large as f32) <= threshold {
             return false;
         }
-        self.similarity(other) > threshold
+        // The fewest shared terms that exceed the threshold (computed as
+        // `similarity` computes it); the merge stops once they are out of reach.
+        let total = self.entries.len() + other.entries.len();
+        let jaccard = |shared: usize| shared as f32 / (total - shared) as f32;
+        let mut need = ((threshold * total as f32) / (1.0 + threshold)) as usize;
+        need = need.min(small);
+        while need > 0 && jaccard(need - 1) > threshold {
+            need -= 1;
+        }
+        while need <= small && jaccard(need) <= threshold {
+            need += 1;
+        }
+        if need > small {
+            return false;
+        }
+        let (a, b) = (&self.entries, &other.entries);
+        let (mut i, mut j, mut shared) = (0, 0, 0usize);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+            if shared >= need {
+                return true;
+            }
+            if shared + (a.len() - i).min(b.len() - j) < need {
+                return false;
+            }
+        }
+        shared >= need
     }
 
     /// Jaccard similarity of the term sets of two passages (both tables are
@@ -168,6 +202,11 @@ impl TermMap {
         } else {
             shared as f32 / union as f32
         }
+    }
+
+    /// Whether every one of `terms` is somewhere in the passage.
+    pub fn has_all(&self, terms: &[u32]) -> bool {
+        terms.iter().all(|&t| self.mask(t) != 0)
     }
 
     /// Share of `terms` present anywhere in the passage.
@@ -197,5 +236,24 @@ mod tests {
         assert_eq!(map.mask_all(&unit_terms("研究元")), 0);
         assert_eq!(map.mask_all(&homophone_unit_terms("研究元")), 0b01);
         assert_eq!(map.mask_all(&homophone_unit_terms("5g网洛")), 0b10);
+    }
+
+    #[test]
+    fn similar_above_agrees_with_similarity() {
+        let texts = [
+            "蓝皮书由中国网络空间研究院编写。5g网络很快。",
+            "蓝皮书由中国网络空间研究院编写。5g网络很慢。",
+            "蓝皮书由中国网络空间研究院编写。",
+            "世界互联网大会乌镇峰会开幕。",
+            "",
+        ];
+        let maps: Vec<TermMap> = texts.iter().map(|t| TermMap::build(t, &[0..t.len()])).collect();
+        for a in &maps {
+            for b in &maps {
+                for t in [0.0, 0.3, 0.5, 0.7, 0.9, 1.0] {
+                    assert_eq!(a.similar_above(b, t), a.similarity(b) > t);
+                }
+            }
+        }
     }
 }

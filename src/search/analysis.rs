@@ -20,7 +20,7 @@ use crate::index::analyzer::{
 use crate::index::homophone::fold_homophones;
 use crate::index::terms::{homophone_unit_terms, unit_terms};
 use crate::index::{Fields, Passage};
-use crate::text::char_len;
+use crate::text::{char_len, is_han};
 
 /// What a match by sound is worth against an exact one.
 pub(super) const HOMOPHONE_CREDIT: f32 = 0.7;
@@ -37,6 +37,23 @@ pub(super) struct Form {
     pub text: String,
     /// Its term hashes, looked up in passages' [`crate::index::terms::TermMap`]s.
     pub terms: Vec<u32>,
+}
+
+impl Form {
+    fn new(text: String) -> Form {
+        Form {
+            terms: unit_terms(&text),
+            text,
+        }
+    }
+
+    /// Whether the form can occur in `passage` as a substring. For a form of
+    /// ideographs only, that needs every one of its terms somewhere in the
+    /// passage's term table, which is far cheaper to ask than to search the
+    /// text; anything else (Latin runs match inside longer words) is searched.
+    fn may_occur_in(&self, passage: &Passage) -> bool {
+        !self.text.chars().all(is_han) || passage.terms.has_all(&self.terms)
+    }
 }
 
 /// A piece of the question used to measure how much of it a sentence holds.
@@ -71,12 +88,13 @@ impl Unit {
         }
     }
 
-    /// Byte ranges of folded passage text where the unit appears: any of its
-    /// forms, or by sound when it is matched that way.
-    pub fn occurrences(&self, folded: &str) -> Vec<std::ops::Range<usize>> {
+    /// Byte ranges of `folded`, a stretch of `passage`'s folded text, where
+    /// the unit appears: any of its forms, or by sound when it is matched that way.
+    pub fn occurrences(&self, folded: &str, passage: &Passage) -> Vec<std::ops::Range<usize>> {
         let mut found: Vec<std::ops::Range<usize>> = self
             .forms
             .iter()
+            .filter(|f| f.may_occur_in(passage))
             .flat_map(|f| folded.match_indices(f.text.as_str()))
             .map(|(at, m)| at..at + m.len())
             .collect();
@@ -186,10 +204,7 @@ impl Weigher<'_> {
         Unit {
             forms: forms
                 .into_iter()
-                .map(|text| Form {
-                    terms: unit_terms(&text),
-                    text,
-                })
+                .map(Form::new)
                 .collect(),
             homophones,
             weight,
@@ -206,10 +221,7 @@ impl Weigher<'_> {
             self.idf(0) * ABSENT_BIGRAM
         };
         Unit {
-            forms: vec![Form {
-                terms: unit_terms(text),
-                text: text.to_string(),
-            }],
+            forms: vec![Form::new(text.to_string())],
             homophones: None,
             weight,
             content: char_len(text) >= 2,

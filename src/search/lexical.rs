@@ -111,7 +111,7 @@ fn exhaustive(
         let df = statistics.doc_freq(term)?;
         weights.push((Bm25Weight::for_one_term_without_explain(df, docs, average), *boost));
     }
-    let mut hits: Vec<(f32, DocAddress)> = Vec::new();
+    let mut best = TopK::new(limit);
     for (ord, segment) in statistics.searcher().segment_readers().iter().enumerate() {
         let mut scores = vec![0.0f32; segment.max_doc() as usize];
         let mut touched: Vec<DocId> = Vec::new();
@@ -134,18 +134,39 @@ fn exhaustive(
             }
         }
         let alive = segment.alive_bitset();
-        hits.extend(
-            touched
-                .into_iter()
-                .filter(|&d| alive.is_none_or(|a| a.is_alive(d)))
-                .map(|d| (scores[d as usize], DocAddress::new(ord as u32, d))),
-        );
+        for doc in touched {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                best.offer(scores[doc as usize], DocAddress::new(ord as u32, doc));
+            }
+        }
     }
-    let order = |a: &(f32, DocAddress), b: &(f32, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-    if hits.len() > limit {
-        hits.select_nth_unstable_by(limit, order);
-        hits.truncate(limit);
+    Ok(best.hits)
+}
+
+/// The best `limit` hits offered, best first (ties: lower address first).
+/// Most offers lose to the current last and cost one comparison.
+struct TopK {
+    limit: usize,
+    hits: Vec<(f32, DocAddress)>,
+}
+
+impl TopK {
+    fn new(limit: usize) -> TopK {
+        TopK {
+            limit,
+            hits: Vec::with_capacity(limit + 1),
+        }
     }
-    hits.sort_unstable_by(order);
-    Ok(hits)
+
+    fn offer(&mut self, score: f32, address: DocAddress) {
+        let before = |a: &(f32, DocAddress)| {
+            a.0.total_cmp(&score).then(address.cmp(&a.1)) == std::cmp::Ordering::Greater
+        };
+        if self.hits.len() == self.limit && self.hits.last().is_none_or(|last| before(last)) {
+            return;
+        }
+        let at = self.hits.partition_point(before);
+        self.hits.insert(at, (score, address));
+        self.hits.truncate(self.limit);
+    }
 }

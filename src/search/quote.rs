@@ -124,7 +124,7 @@ fn window_quote(
         .units
         .iter()
         .filter(|u| u.content)
-        .filter_map(|u| u.occurrences(folded).first().map(|at| (u.weight, at.start)))
+        .filter_map(|u| u.occurrences(folded, passage).first().map(|at| (u.weight, at.start)))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map_or(0, |(_, at)| char_len(&folded[..at]));
     let total = char_len(folded);
@@ -167,7 +167,7 @@ fn highlights_in(passage: &Passage, range: Range<usize>, analysis: &Analysis) ->
         .iter()
         .filter(|u| u.content || !is_han_only(u.text()))
     {
-        for at in unit.occurrences(folded) {
+        for at in unit.occurrences(folded, passage) {
             let abs = folded_range.start + at.start..folded_range.start + at.end;
             let text = passage.text_range(&abs);
             found.push(text.start - range.start..text.end - range.start);
