@@ -250,27 +250,24 @@ pub(super) fn analyse(
         distinct(words.into_iter().filter(|w| !STOP_WORDS.contains(w)))
     };
     let own_words = content(search_words);
+    let own_bigrams = bigram_terms_folded(&rest);
     let mut words = own_words.clone();
-    let mut bigrams = distinct(bigram_terms_folded(&rest).iter().map(String::as_str));
+    let mut bigrams = distinct(own_bigrams.iter().map(String::as_str));
     for phrase in aliases.iter().flatten() {
         words.extend(content(word_terms_folded(phrase)));
         bigrams.extend(bigram_terms_folded(phrase));
     }
     words = distinct(words.iter().map(String::as_str));
     bigrams = distinct(bigrams.iter().map(String::as_str));
-    let homophones = distinct(homophone_terms_folded(&rest).iter().map(String::as_str))
-        .into_iter()
-        .filter(|h| weigher.df(fields.homophones, h) > 0)
-        .collect::<Vec<_>>();
 
     // Units: the question's own words and bigrams, and one per alias group.
     let mut units: Vec<Unit> = Vec::new();
     for w in own_words {
         units.push(weigher.word_unit(vec![w]));
     }
-    for b in bigram_terms_folded(&rest) {
+    for b in &own_bigrams {
         if !units.iter().any(|u| u.text() == b) {
-            units.push(weigher.bigram_unit(&b));
+            units.push(weigher.bigram_unit(b));
         }
     }
     for group in &aliases {
@@ -296,21 +293,23 @@ pub(super) fn analyse(
         words: held(fields.words, &words),
         title_bigrams: held(fields.title, &bigrams),
         bigrams: held(fields.bigrams, &bigrams),
-        homophones: homophones_only_where_missing(homophones, &units),
+        homophones: homophones_where_missing(&rest, &units, &weigher),
         units,
         keywords,
         cue: cue_of(folded),
     }
 }
 
-/// Homophone query terms are a typo signal: keep them only when some unit of
-/// the question is missing from the corpus as typed.
-fn homophones_only_where_missing(homophones: Vec<String>, units: &[Unit]) -> Vec<String> {
-    if units.iter().any(|u| u.homophones.is_some()) {
-        homophones
-    } else {
-        Vec::new()
+/// Homophone query terms are a typo signal: only when some unit of the
+/// question is missing from the corpus as typed, and only those the corpus holds.
+fn homophones_where_missing(rest: &str, units: &[Unit], weigher: &Weigher) -> Vec<String> {
+    if !units.iter().any(|u| u.homophones.is_some()) {
+        return Vec::new();
     }
+    distinct(homophone_terms_folded(rest).iter().map(String::as_str))
+        .into_iter()
+        .filter(|h| weigher.df(weigher.fields.homophones, h) > 0)
+        .collect()
 }
 
 /// The question with the phrases of the synonyms file taken out (replaced by

@@ -425,12 +425,13 @@ pub(super) fn strip_tags(text: &str) -> String {
 
 /// The first [`MAX_TERMS`] distinct terms, in order.
 pub(super) fn distinct<'a>(terms: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
     let mut out: Vec<String> = Vec::new();
     for term in terms {
         if out.len() == MAX_TERMS {
             break;
         }
-        if !out.iter().any(|t| t == term) {
+        if seen.insert(term) {
             out.push(term.to_string());
         }
     }
