@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::background::specificity;
-use super::question::{cue_of, distinct, mask_question_words, Cue, STOP_WORDS};
+use super::question::{cue_of, distinct, is_stop_word, mask_question_words, Cue};
 use super::statistics::Statistics;
 use crate::corpus::synonyms::{Rule, Synonyms};
 use crate::index::analyzer::{
@@ -247,7 +247,7 @@ pub(super) fn analyse(
     let (search_words, precise_words) = cut_both_folded(&rest);
 
     let content = |words: Vec<&str>| -> Vec<String> {
-        distinct(words.into_iter().filter(|w| !STOP_WORDS.contains(w)))
+        distinct(words.into_iter().filter(|w| !is_stop_word(w)))
     };
     let own_words = content(search_words);
     let own_bigrams = bigram_terms_folded(&rest);

@@ -7,7 +7,7 @@ use tantivy::postings::Postings;
 use tantivy::query::{
     Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, Occur, Query, TermQuery,
 };
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Term, TERMINATED};
 
 use super::analysis::Analysis;
@@ -104,12 +104,24 @@ fn exhaustive(
     statistics: &Statistics,
     limit: usize,
 ) -> tantivy::Result<Vec<(f32, DocAddress)>> {
+    // One BM25 weight per field (its table of length norms costs 256 divisions),
+    // scaled to each term's idf and boost.
     let docs = statistics.total_num_docs()?;
+    let mut per_field: Vec<(Field, Bm25Weight)> = Vec::new();
     let mut weights = Vec::with_capacity(terms.len());
     for (term, boost) in terms {
-        let average = statistics.total_num_tokens(term.field())? as f32 / docs as f32;
+        let field = term.field();
+        let base = match per_field.iter().find(|(f, _)| *f == field) {
+            Some((_, base)) => base.clone(),
+            None => {
+                let average = statistics.total_num_tokens(field)? as f32 / docs as f32;
+                let base = Bm25Weight::for_one_term_without_explain(BASE_DF, docs, average);
+                per_field.push((field, base.clone()));
+                base
+            }
+        };
         let df = statistics.doc_freq(term)?;
-        weights.push((Bm25Weight::for_one_term_without_explain(df, docs, average), *boost));
+        weights.push((base.boost_by(idf(df, docs) / idf(BASE_DF, docs)), *boost));
     }
     let mut best = TopK::new(limit);
     for (ord, segment) in statistics.searcher().segment_readers().iter().enumerate() {
@@ -141,6 +153,16 @@ fn exhaustive(
         }
     }
     Ok(best.hits)
+}
+
+/// The document frequency of the per-field BM25 weight that term weights are
+/// scaled from (any will do; 1 keeps its idf far from 0).
+const BASE_DF: u64 = 1;
+
+/// BM25's idf, as tantivy computes it.
+fn idf(df: u64, docs: u64) -> f32 {
+    let x = (docs.saturating_sub(df) as f32 + 0.5) / (df as f32 + 0.5);
+    (1.0 + x).ln()
 }
 
 /// The best `limit` hits offered, best first (ties: lower address first).

@@ -124,7 +124,7 @@ const QUESTION_WORDS: &[&str] = &[
 /// useful bigrams together, and dropping them measurably hurt): function
 /// words, and the fillers of chat (整, 玩意, 说人话, 听说, 大佬 …) that say
 /// how someone talks, not what they ask about.
-pub(super) const STOP_WORDS: &[&str] = &[
+const STOP_WORDS: &[&str] = &[
     "的",
     "了",
     "是",
@@ -360,6 +360,14 @@ pub(super) const ENGLISH_STOP_WORDS: &[&str] = &[
     "this",
     "yes",
 ];
+
+/// Whether `word` is one of [`STOP_WORDS`] (a set: every word of every
+/// question is asked).
+pub(super) fn is_stop_word(word: &str) -> bool {
+    static SET: std::sync::LazyLock<rustc_hash::FxHashSet<&str>> =
+        std::sync::LazyLock::new(|| STOP_WORDS.iter().copied().collect());
+    SET.contains(word)
+}
 
 /// Messages that are a greeting or a plea for help rather than a question.
 const GREETINGS: &[&str] = &[
