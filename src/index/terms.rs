@@ -18,19 +18,38 @@ use crate::text::is_han;
 
 /// 32-bit FNV-1a: collisions among a passage's few hundred terms are negligible.
 fn hash(term: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in term.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
+    fnv(FNV_START, term.bytes())
+}
+
+const FNV_START: u32 = 0x811c_9dc5;
+
+fn fnv(start: u32, bytes: impl Iterator<Item = u8>) -> u32 {
+    bytes.fold(start, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// [`hash`] of the text of `chars`, without building it.
+fn hash_chars(chars: &[char]) -> u32 {
+    extend_chars(FNV_START, chars)
+}
+
+/// The hash `start` continued with the UTF-8 bytes of `chars`.
+fn extend_chars(start: u32, chars: &[char]) -> u32 {
+    chars.iter().fold(start, |h, c| {
+        let mut buf = [0u8; 4];
+        fnv(h, c.encode_utf8(&mut buf).bytes())
+    })
 }
 
 /// Marks the hash of a homophone term, so it never equals an exact one.
-const HOMOPHONE_MARK: &str = "\u{1}";
+const HOMOPHONE_MARK: char = '\u{1}';
 
 fn homophone_hash(folded_pair: &str) -> u32 {
-    hash(&format!("{HOMOPHONE_MARK}{folded_pair}"))
+    fnv(hash_chars(&[HOMOPHONE_MARK]), folded_pair.bytes())
+}
+
+/// [`homophone_hash`] of the text of `chars`, without building it.
+fn homophone_hash_chars(chars: &[char]) -> u32 {
+    extend_chars(hash_chars(&[HOMOPHONE_MARK]), chars)
 }
 
 /// Calls `emit` with the hash of every term of folded `text` and its byte
@@ -64,9 +83,9 @@ pub fn homophone_unit_terms(folded: &str) -> Vec<u32> {
         .into_iter()
         .map(|span| {
             if is_ideograph_pair(&chars, &span) {
-                homophone_hash(&sounds[span].iter().collect::<String>())
+                homophone_hash_chars(&sounds[span])
             } else {
-                hash(&chars[span].iter().collect::<String>())
+                hash_chars(&chars[span])
             }
         })
         .collect()
@@ -78,7 +97,7 @@ pub fn unit_terms(folded: &str) -> Vec<u32> {
     let chars: Vec<char> = folded.chars().collect();
     bigram_spans(&chars)
         .into_iter()
-        .map(|span| hash(&chars[span].iter().collect::<String>()))
+        .map(|span| hash_chars(&chars[span]))
         .collect()
 }
 
