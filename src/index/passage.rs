@@ -2,6 +2,7 @@
 //! build time so that answering a question does no segmentation of the corpus.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use super::terms::TermMap;
 use crate::corpus::{BlockKind, Corpus};
@@ -30,6 +31,8 @@ pub struct Passage {
     pub folded_sentences: Vec<Range<usize>>,
     /// Which sentences hold which terms (see [`TermMap`]).
     pub terms: TermMap,
+    /// The same with the terms by sound, built on first use.
+    sound_terms: OnceLock<TermMap>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -42,6 +45,13 @@ pub enum PassageKind {
 }
 
 impl Passage {
+    /// [`Passage::terms`] with the homophone form of every pair of ideographs
+    /// too (for questions with a pinyin typo; most never need it).
+    pub fn sound_terms(&self) -> &TermMap {
+        self.sound_terms
+            .get_or_init(|| TermMap::build_with_sounds(&self.folded, &self.folded_sentences))
+    }
+
     /// The citation line: 《标题》第N段 · 新华社 2024-11-21.
     pub fn citation(&self) -> String {
         let place = match self.kind {
@@ -196,6 +206,7 @@ impl Passage {
             sentences: Vec::new(),
             folded_sentences: Vec::new(),
             terms: TermMap::default(),
+            sound_terms: OnceLock::new(),
         }
     }
 

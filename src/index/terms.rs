@@ -54,16 +54,17 @@ fn homophone_hash_chars(chars: &[char]) -> u32 {
 
 /// Calls `emit` with the hash of every term of folded `text` and its byte
 /// offset: the terms of [`bigram_spans`], every single ideograph (so that a
-/// one-char question word is found inside a run as well) and the homophone
-/// form of every pair of ideographs ([`crate::index::homophone`]).
-fn for_each_term(text: &str, mut emit: impl FnMut(u32, usize)) {
+/// one-char question word is found inside a run as well) and, with
+/// `sounds`, the homophone form of every pair of ideographs
+/// ([`crate::index::homophone`]).
+fn for_each_term(text: &str, sounds: bool, mut emit: impl FnMut(u32, usize)) {
     let (starts, chars): (Vec<usize>, Vec<char>) = text.char_indices().unzip();
     let byte = |i: usize| starts.get(i).copied().unwrap_or(text.len());
-    let homophones = fold_homophones(text);
+    let homophones = if sounds { fold_homophones(text) } else { String::new() };
     for span in bigram_spans(&chars) {
         let range = byte(span.start)..byte(span.end);
         emit(hash(&text[range.clone()]), range.start);
-        if is_ideograph_pair(&chars, &span) {
+        if sounds && is_ideograph_pair(&chars, &span) {
             emit(homophone_hash(&homophones[range.clone()]), range.start);
         }
     }
@@ -109,11 +110,23 @@ pub struct TermMap {
 }
 
 impl TermMap {
-    /// Builds the map of folded `text` whose sentences are `sentences` (byte ranges).
+    /// Builds the map of folded `text` whose sentences are `sentences` (byte
+    /// ranges): exact terms only.
     pub fn build(text: &str, sentences: &[Range<usize>]) -> TermMap {
+        TermMap::build_terms(text, sentences, false)
+    }
+
+    /// [`TermMap::build`] with the homophone terms as well: needed only for
+    /// questions with a pinyin typo, so built when one comes
+    /// ([`crate::index::Passage::sound_terms`]).
+    pub fn build_with_sounds(text: &str, sentences: &[Range<usize>]) -> TermMap {
+        TermMap::build_terms(text, sentences, true)
+    }
+
+    fn build_terms(text: &str, sentences: &[Range<usize>], sounds: bool) -> TermMap {
         let starts: Vec<usize> = sentences.iter().map(|r| r.start).collect();
         let mut entries: Vec<(u32, u64)> = Vec::new();
-        for_each_term(text, |term, at| {
+        for_each_term(text, sounds, |term, at| {
             let sentence = starts
                 .partition_point(|&s| s <= at)
                 .saturating_sub(1)
@@ -245,7 +258,7 @@ mod tests {
     fn finds_words_by_sentence() {
         let text = "蓝皮书由中国网络空间研究院编写。5g网络很快。";
         let sentences = [0..48, 48..text.len()];
-        let map = TermMap::build(text, &sentences);
+        let map = TermMap::build_with_sounds(text, &sentences);
         assert_eq!(map.mask_all(&unit_terms("研究院")), 0b01);
         assert_eq!(map.mask_all(&unit_terms("网络")), 0b11);
         assert_eq!(map.mask_all(&unit_terms("5g")), 0b10);

@@ -80,7 +80,7 @@ impl Unit {
             return (exact, 1.0);
         }
         match &self.homophones {
-            Some(terms) => match passage.terms.mask_all(terms) {
+            Some(terms) => match passage.sound_terms().mask_all(terms) {
                 0 => (0, 0.0),
                 mask => (mask, HOMOPHONE_CREDIT),
             },
