@@ -126,13 +126,15 @@ fn register_tokenizers(index: &Index) {
 impl SearchIndex {
     /// Builds the index of `corpus` in RAM.
     pub fn build(corpus: &Corpus) -> Result<SearchIndex, IndexError> {
-        let passages = passage::passages_of(corpus);
         let (builder, fields) = schema_builder();
         let index = Index::create_in_ram(builder.build());
         register_tokenizers(&index);
-        // One thread: the corpus is small and the other core keeps answering.
+        // One indexing thread (the other core keeps answering during a hot
+        // reload); this thread derives each passage while that one indexes
+        // the previous ones.
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 50_000_000)?;
-        for (n, passage) in passages.iter().enumerate() {
+        let mut passages = Vec::new();
+        for (n, passage) in passage::bare_passages(corpus).map(Passage::derived).enumerate() {
             writer.add_document(doc!(
                 fields.doc => n as u64,
                 fields.words => passage.text.as_str(),
@@ -140,6 +142,7 @@ impl SearchIndex {
                 fields.title => passage.title.as_str(),
                 fields.homophones => passage.text.as_str(),
             ))?;
+            passages.push(passage);
         }
         writer.commit()?;
         let reader = index

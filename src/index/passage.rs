@@ -136,12 +136,6 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-/// Every paragraph and caption of `corpus`, numbered as cited, with the data
-/// answering needs (sentences, folded text, term map) computed.
-pub fn passages_of(corpus: &Corpus) -> Vec<Passage> {
-    bare_passages(corpus).map(Passage::derived).collect()
-}
-
 /// Every paragraph and caption of `corpus`, numbered as cited, without the
 /// derived data (what the on-disk index stores).
 pub fn bare_passages(corpus: &Corpus) -> impl Iterator<Item = Passage> + '_ {
