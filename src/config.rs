@@ -84,6 +84,12 @@ pub struct TelegramSettings {
     /// How long SIGTERM waits for replies in flight before it gives up on them
     /// (they are then delivered again to the next start, not lost).
     pub shutdown_grace_secs: u64,
+    /// How long a quiet chat keeps its ordered lane (a small task and queue)
+    /// before it is dropped; a new message starts a new one.
+    pub lane_idle_secs: u64,
+    /// Searches run at once (each on a blocking thread, with its own model
+    /// buffers); the rest wait their turn. 0 = one per CPU core.
+    pub parallel_searches: usize,
 }
 
 impl Default for TelegramSettings {
@@ -96,6 +102,8 @@ impl Default for TelegramSettings {
             send_retries: 8,
             state_file: PathBuf::from("data/summit-bot.state"),
             shutdown_grace_secs: 20,
+            lane_idle_secs: 60,
+            parallel_searches: 0,
         }
     }
 }
@@ -287,6 +295,12 @@ impl Config {
         }
         if t.shutdown_grace_secs > 3600 {
             return Err(bad("telegram.shutdown_grace_secs", "from 0 to 3600"));
+        }
+        if !(1..=86_400).contains(&t.lane_idle_secs) {
+            return Err(bad("telegram.lane_idle_secs", "from 1 to 86400"));
+        }
+        if t.parallel_searches > 256 {
+            return Err(bad("telegram.parallel_searches", "from 0 to 256"));
         }
         Ok(())
     }
