@@ -38,8 +38,8 @@
 //! `LOAD_BOT_LOG=FILE` keeps the bot's log; `LOAD_BOT_WRAPPER="heaptrack -o
 //! FILE"` starts the bot under a profiler (RSS is then read from the bot
 //! process under it) and `LOAD_BOT_KILL=1` ends it with SIGKILL, so what is
-//! still allocated shows as leaked. The binary is taken from `$CARGO_TARGET_DIR/release`
-//! (default `target/release`).
+//! still allocated shows as leaked. The binary is `LOAD_BOT_BIN`, or else
+//! the one in `$CARGO_TARGET_DIR/release` (default `target/release`).
 
 #[path = "../tests/support/fake_telegram/mod.rs"]
 mod fake_telegram;
@@ -54,6 +54,9 @@ use fake_telegram::{FakeTelegram, Fault};
 const TOKEN: &str = "777000:LOAD-token";
 
 fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("LOAD_BOT_BIN") {
+        return PathBuf::from(path);
+    }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));

@@ -552,6 +552,43 @@ mod tests {
     }
 
     #[test]
+    fn memory_bounds_follow_the_env_and_are_checked() {
+        let c = Config::load(None, None, Vec::new()).unwrap();
+        assert_eq!(c.telegram.lane_idle_secs, 60);
+        assert_eq!(c.telegram.parallel_searches, 0);
+        assert_eq!(c.access.max_tracked, 10_000);
+        let c = Config::load(
+            None,
+            None,
+            env(&[
+                ("SUMMIT_TELEGRAM_LANE_IDLE_SECS", "5"),
+                ("SUMMIT_TELEGRAM_PARALLEL_SEARCHES", "3"),
+                ("SUMMIT_ACCESS_MAX_TRACKED", "500"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.telegram.lane_idle_secs, 5);
+        assert_eq!(c.telegram.parallel_searches, 3);
+        assert_eq!(c.access.max_tracked, 500);
+        for (name, value, key) in [
+            (
+                "SUMMIT_TELEGRAM_LANE_IDLE_SECS",
+                "0",
+                "telegram.lane_idle_secs",
+            ),
+            (
+                "SUMMIT_TELEGRAM_PARALLEL_SEARCHES",
+                "1000",
+                "telegram.parallel_searches",
+            ),
+            ("SUMMIT_ACCESS_MAX_TRACKED", "0", "access.max_tracked"),
+        ] {
+            let err = Config::load(None, None, env(&[(name, value)])).unwrap_err();
+            assert!(err.to_string().contains(key), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
     fn semantic_section_follows_the_env() {
         let c = Config::load(
             None,

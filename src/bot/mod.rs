@@ -145,7 +145,7 @@ pub async fn serve(
                 handler::handle_contained(&ctx, update).await;
                 // Done, whatever the outcome: a panic was apologised for, and a
                 // reply Telegram refused for good would fail again.
-                if let Err(err) = journal::blocking(&journal, move |j| j.finish(id)).await {
+                if let Err(err) = journal::mark_done(&journal, id).await {
                     ctx.ops.metrics.journal_failure();
                     tracing::error!(update = id, %err, "cannot mark an update done; a restart repeats it");
                 }
