@@ -392,7 +392,9 @@ async fn soak_run(qs: &[String], rounds: usize, chats: usize, fresh: bool) -> bo
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let pid = bot_pid(&bot);
-    let mut rows: Vec<(String, usize, usize, f64, (f64, f64, f64))> = Vec::new();
+    // (after what, distinct chats, questions, seconds, (VmRSS, RssAnon, threads))
+    type Row = (String, usize, usize, f64, (f64, f64, f64));
+    let mut rows: Vec<Row> = Vec::new();
     rows.push(("start".into(), 0, 0, 0.0, memory(pid)));
     let mut pushed = Pushed::new();
     let mut asked = 0;
