@@ -84,6 +84,12 @@ pub struct TelegramSettings {
     /// How long SIGTERM waits for replies in flight before it gives up on them
     /// (they are then delivered again to the next start, not lost).
     pub shutdown_grace_secs: u64,
+    /// How long a quiet chat keeps its ordered lane (a small task and queue)
+    /// before it is dropped; a new message starts a new one.
+    pub lane_idle_secs: u64,
+    /// Searches run at once (each on a blocking thread, with its own model
+    /// buffers); the rest wait their turn. 0 = one per CPU core.
+    pub parallel_searches: usize,
 }
 
 impl Default for TelegramSettings {
@@ -96,6 +102,8 @@ impl Default for TelegramSettings {
             send_retries: 8,
             state_file: PathBuf::from("data/summit-bot.state"),
             shutdown_grace_secs: 20,
+            lane_idle_secs: 60,
+            parallel_searches: 0,
         }
     }
 }
@@ -287,6 +295,12 @@ impl Config {
         }
         if t.shutdown_grace_secs > 3600 {
             return Err(bad("telegram.shutdown_grace_secs", "from 0 to 3600"));
+        }
+        if !(1..=86_400).contains(&t.lane_idle_secs) {
+            return Err(bad("telegram.lane_idle_secs", "from 1 to 86400"));
+        }
+        if t.parallel_searches > 256 {
+            return Err(bad("telegram.parallel_searches", "from 0 to 256"));
         }
         Ok(())
     }
@@ -535,6 +549,43 @@ mod tests {
         );
         let m = Config::load(None, None, env(&[("SUMMIT_LOG_FORMAT", "xml")])).unwrap_err();
         assert!(m.to_string().starts_with("SUMMIT_LOG_FORMAT: "), "{m}");
+    }
+
+    #[test]
+    fn memory_bounds_follow_the_env_and_are_checked() {
+        let c = Config::load(None, None, Vec::new()).unwrap();
+        assert_eq!(c.telegram.lane_idle_secs, 60);
+        assert_eq!(c.telegram.parallel_searches, 0);
+        assert_eq!(c.access.max_tracked, 10_000);
+        let c = Config::load(
+            None,
+            None,
+            env(&[
+                ("SUMMIT_TELEGRAM_LANE_IDLE_SECS", "5"),
+                ("SUMMIT_TELEGRAM_PARALLEL_SEARCHES", "3"),
+                ("SUMMIT_ACCESS_MAX_TRACKED", "500"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.telegram.lane_idle_secs, 5);
+        assert_eq!(c.telegram.parallel_searches, 3);
+        assert_eq!(c.access.max_tracked, 500);
+        for (name, value, key) in [
+            (
+                "SUMMIT_TELEGRAM_LANE_IDLE_SECS",
+                "0",
+                "telegram.lane_idle_secs",
+            ),
+            (
+                "SUMMIT_TELEGRAM_PARALLEL_SEARCHES",
+                "1000",
+                "telegram.parallel_searches",
+            ),
+            ("SUMMIT_ACCESS_MAX_TRACKED", "0", "access.max_tracked"),
+        ] {
+            let err = Config::load(None, None, env(&[(name, value)])).unwrap_err();
+            assert!(err.to_string().contains(key), "{name}={value}: {err}");
+        }
     }
 
     #[test]

@@ -3,11 +3,14 @@
 //! replies share one window, button presses have their own), and the "why 👎?"
 //! prompts already sent (one per user per answer).
 //!
-//! All of it is in memory and bounded: past [`PRUNE_AT`] entries a map drops
-//! what is older than its window (a day for refusals and prompts). A restart
-//! forgets everything, which errs on the side of answering.
+//! All of it is in memory and bounded: each table drops its expired entries
+//! once per window (a day for refusals and prompts), and never holds more
+//! than `[access] max_tracked` entries: when full, the least recently seen
+//! half is forgotten. A restart, or being forgotten, errs on the side of
+//! answering.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -33,8 +36,6 @@ pub enum Flood {
     Drop,
 }
 
-/// Entries a map holds before old ones are pruned (keeps memory bounded).
-pub const PRUNE_AT: usize = 10_000;
 /// How long a refused chat and a sent prompt are remembered.
 const REMEMBER: Duration = Duration::from_secs(86_400);
 
@@ -45,32 +46,83 @@ struct Window {
     told: bool,
 }
 
-/// Sliding windows per user.
-#[derive(Default)]
-struct Windows(Mutex<HashMap<u64, Window>>);
+/// A map whose entries expire after `ttl` and which never holds more than
+/// `max` of them.
+struct Bounded<K, V> {
+    map: HashMap<K, V>,
+    ttl: Duration,
+    max: usize,
+    /// When expired entries were last dropped.
+    swept: Option<Instant>,
+}
 
-/// Keys remembered for a while, pruned when there are many.
-#[derive(Default)]
-struct Remembered<K>(Mutex<HashMap<K, Instant>>);
-
-impl<K: std::hash::Hash + Eq> Remembered<K> {
-    /// Remembers `key` at `now`; `true` if it was not remembered already.
-    fn insert(&self, key: K, now: Instant) -> bool {
-        let mut map = lock(&self.0);
-        if map.len() >= PRUNE_AT {
-            map.retain(|_, at| now.duration_since(*at) < REMEMBER);
-        }
-        match map.get(&key) {
-            Some(at) if now.duration_since(*at) < REMEMBER => false,
-            _ => {
-                map.insert(key, now);
-                true
-            }
+impl<K: Hash + Eq, V> Bounded<K, V> {
+    fn new(ttl: Duration, max: usize) -> Self {
+        Bounded {
+            map: HashMap::new(),
+            ttl,
+            max: max.max(2),
+            swept: None,
         }
     }
 
+    /// Makes room for one more entry at `now`. `seen` says when an entry was
+    /// last used (`None`: nothing worth keeping). Expired entries go once per
+    /// `ttl` (so a quiet table empties) or when full; if that is not enough,
+    /// the least recently seen half goes.
+    fn make_room(&mut self, now: Instant, seen: impl Fn(&V) -> Option<Instant>) {
+        let ttl = self.ttl;
+        let due = self.swept.is_none_or(|at| now.duration_since(at) >= ttl);
+        if due || self.map.len() >= self.max {
+            self.map
+                .retain(|_, v| seen(v).is_some_and(|at| now.duration_since(at) < ttl));
+            self.swept = Some(now);
+        }
+        if self.map.len() >= self.max {
+            let mut times: Vec<Instant> = self.map.values().filter_map(&seen).collect();
+            let middle = times.len() / 2;
+            let cut = *times.select_nth_unstable(middle).1;
+            self.map.retain(|_, v| seen(v).is_some_and(|at| at > cut));
+        }
+        // A burst's peak is not kept as spare room for months.
+        if self.map.capacity() > 64 && self.map.len() < self.map.capacity() / 4 {
+            self.map.shrink_to_fit();
+        }
+    }
+}
+
+/// Sliding windows per user.
+struct Windows(Mutex<Bounded<u64, Window>>);
+
+impl Windows {
+    fn new(window: Duration, max: usize) -> Self {
+        Windows(Mutex::new(Bounded::new(window, max)))
+    }
+}
+
+/// Keys remembered for a day, within the table's bound.
+struct Remembered<K>(Mutex<Bounded<K, Instant>>);
+
+impl<K: Hash + Eq> Remembered<K> {
+    fn new(max: usize) -> Self {
+        Remembered(Mutex::new(Bounded::new(REMEMBER, max)))
+    }
+
+    /// Remembers `key` at `now`; `true` if it was not remembered already.
+    fn insert(&self, key: K, now: Instant) -> bool {
+        let mut table = lock(&self.0);
+        if let Some(at) = table.map.get(&key) {
+            if now.duration_since(*at) < REMEMBER {
+                return false;
+            }
+        }
+        table.make_room(now, |at| Some(*at));
+        table.map.insert(key, now);
+        true
+    }
+
     fn len(&self) -> usize {
-        lock(&self.0).len()
+        lock(&self.0).map.len()
     }
 }
 
@@ -88,15 +140,16 @@ pub struct Access {
 
 impl Access {
     pub fn new(settings: &AccessSettings) -> Access {
+        let window = Duration::from_secs(settings.flood_window_secs);
         Access {
             allowed: settings.allowed_set(),
             admins: settings.admin_set(),
-            told: Remembered::default(),
+            told: Remembered::new(settings.max_tracked),
             max_questions: settings.flood_max_questions as usize,
             window: Duration::from_secs(settings.flood_window_secs),
-            questions: Windows::default(),
-            presses: Windows::default(),
-            prompted: Remembered::default(),
+            questions: Windows::new(window, settings.max_tracked),
+            presses: Windows::new(window, settings.max_tracked),
+            prompted: Remembered::new(settings.max_tracked),
         }
     }
 
@@ -146,23 +199,18 @@ impl Access {
     pub fn sizes(&self) -> [usize; 4] {
         [
             self.told.len(),
-            lock(&self.questions.0).len(),
-            lock(&self.presses.0).len(),
+            lock(&self.questions.0).map.len(),
+            lock(&self.presses.0).map.len(),
             self.prompted.len(),
         ]
     }
 
     fn admit_in(&self, windows: &Windows, user: u64, now: Instant) -> Flood {
-        let mut flood = lock(&windows.0);
-        if flood.len() >= PRUNE_AT {
-            let window = self.window;
-            flood.retain(|_, w| {
-                w.asked
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < window)
-            });
+        let mut table = lock(&windows.0);
+        if !table.map.contains_key(&user) {
+            table.make_room(now, |w| w.asked.back().copied());
         }
-        let w = flood.entry(user).or_default();
+        let w = table.map.entry(user).or_default();
         while w
             .asked
             .front()
@@ -192,11 +240,16 @@ mod tests {
     use super::*;
 
     fn access(allowed: Vec<i64>, max: u32, secs: u64) -> Access {
+        bounded_access(allowed, max, secs, AccessSettings::default().max_tracked)
+    }
+
+    fn bounded_access(allowed: Vec<i64>, max: u32, secs: u64, max_tracked: usize) -> Access {
         Access::new(&AccessSettings {
             allowed_chats: allowed,
             admins: vec![7],
             flood_max_questions: max,
             flood_window_secs: secs,
+            max_tracked,
         })
     }
 
@@ -254,16 +307,47 @@ mod tests {
 
     #[test]
     fn memory_stays_bounded() {
-        let a = access(vec![1], 1, 1);
+        const MAX: usize = 500;
+        let a = bounded_access(vec![1], 1, 30, MAX);
         let t0 = Instant::now();
-        for user in 0..(PRUNE_AT as u64 * 3) {
-            // Each user's window has passed by the time the next ones come.
-            let now = t0 + Duration::from_secs(2 * (user / 1000));
-            a.question(user, now);
-            a.press(user, now);
+        // Many more users, chats and prompts than the bound, all within one
+        // window and one day: nothing has expired, the bound alone holds.
+        for n in 0..(MAX as u64 * 5) {
+            let now = t0 + Duration::from_millis(n);
+            a.question(n, now);
+            a.press(n, now);
+            a.admit(-(n as i64) - 2);
+            a.first_prompt(-5, n as i64, n);
+            let [told, questions, presses, prompted] = a.sizes();
+            for (table, len) in [
+                ("refusals", told),
+                ("questions", questions),
+                ("presses", presses),
+                ("prompts", prompted),
+            ] {
+                assert!(len <= MAX, "{table}: {len} entries past the bound {MAX}");
+            }
         }
+        // The most recent users are the ones kept: the last one is still limited.
+        let last = MAX as u64 * 5 - 1;
+        let now = t0 + Duration::from_millis(last);
+        assert_eq!(a.question(last, now), Flood::SlowDown);
+    }
+
+    #[test]
+    fn quiet_flood_windows_are_dropped() {
+        let a = access(vec![], 3, 30);
+        let t0 = Instant::now();
+        for user in 0..1000 {
+            a.question(user, t0);
+            a.press(user, t0);
+        }
+        assert_eq!(a.sizes()[1], 1000);
+        // One window later the next user finds the others expired.
+        let later = t0 + Duration::from_secs(31);
+        a.question(5000, later);
+        a.press(5000, later);
         let [_, questions, presses, _] = a.sizes();
-        assert!(questions <= PRUNE_AT + 1000, "{questions}");
-        assert!(presses <= PRUNE_AT + 1000, "{presses}");
+        assert_eq!((questions, presses), (1, 1), "expired windows are swept");
     }
 }

@@ -136,7 +136,10 @@ async fn answer_html(
         let quoted = extras::quoted_ids(&searcher, &answer, shown);
         (answer, quoted)
     };
-    let (answer, quoted) = match tokio::task::spawn_blocking(search).await {
+    let turn = ctx.search_turn().await;
+    let searched = tokio::task::spawn_blocking(search).await;
+    drop(turn);
+    let (answer, quoted) = match searched {
         Ok(found) => found,
         Err(err) => {
             tracing::error!(error = %err, "search task failed");

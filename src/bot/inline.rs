@@ -53,15 +53,17 @@ pub async fn handle(ctx: &BotContext, query: InlineQuery) {
     } else {
         let searcher = engine.clone();
         let asked = question.clone();
-        let answer =
-            match tokio::task::spawn_blocking(move || searcher.ask_with(&asked, MAX_RESULTS)).await
-            {
-                Ok(answer) => answer,
-                Err(err) => {
-                    tracing::error!(error = %err, "inline search task failed");
-                    return;
-                }
-            };
+        let turn = ctx.search_turn().await;
+        let searched =
+            tokio::task::spawn_blocking(move || searcher.ask_with(&asked, MAX_RESULTS)).await;
+        drop(turn);
+        let answer = match searched {
+            Ok(answer) => answer,
+            Err(err) => {
+                tracing::error!(error = %err, "inline search task failed");
+                return;
+            }
+        };
         tracing::info!(outcome = ?answer.outcome, offset, passages = answer.passages.len(), "inline query");
         results(ctx, &engine, &answer, offset)
     };

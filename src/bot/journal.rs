@@ -45,6 +45,8 @@ pub struct Journal {
     /// the connection next writes all of them in one transaction, so many
     /// concurrent requests cost one disk sync, not one each.
     waiting: Mutex<Waiting>,
+    /// Lets one "done" mark at a time go to the blocking pool (see [`mark_done`]).
+    marking: tokio::sync::Semaphore,
 }
 
 /// Updates queued by [`Journal::record_one`] and the outcomes of those written.
@@ -84,6 +86,7 @@ impl Journal {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
             waiting: Mutex::default(),
+            marking: tokio::sync::Semaphore::new(1),
         })
     }
 
@@ -249,6 +252,15 @@ impl Journal {
             )
             .map_err(|e| self.sqlite(e))
     }
+}
+
+/// Marks update `id` handled, one mark at a time. The writes share one
+/// connection anyway; without the turn, hundreds of lanes finishing together
+/// park one blocking thread each, and every new thread may get an allocator
+/// arena of its own that the process keeps.
+pub async fn mark_done(journal: &Arc<Journal>, id: u32) -> Result<(), JournalError> {
+    let _turn = journal.marking.acquire().await;
+    blocking(journal, move |j| j.finish(id)).await
 }
 
 /// Runs `job` on the journal on the blocking pool.

@@ -123,8 +123,10 @@ pub async fn serve(
     }
     register_commands(&raw, &ops).await;
 
+    let lane_idle = Duration::from_secs(config.telegram.lane_idle_secs);
     let ctx = Arc::new(BotContext {
         bot: raw.clone().throttle(Limits::default()),
+        searches: context::search_permits(config.telegram.parallel_searches),
         engine,
         me,
         access: access::Access::new(&config.access),
@@ -135,19 +137,22 @@ pub async fn serve(
         config,
     });
     let (handler_ctx, handler_journal) = (ctx.clone(), journal.clone());
-    let mut lanes = Lanes::new(move |update: Update| {
-        let (ctx, journal) = (handler_ctx.clone(), handler_journal.clone());
-        async move {
-            let id = update.id.0;
-            handler::handle_contained(&ctx, update).await;
-            // Done, whatever the outcome: a panic was apologised for, and a
-            // reply Telegram refused for good would fail again.
-            if let Err(err) = journal::blocking(&journal, move |j| j.finish(id)).await {
-                ctx.ops.metrics.journal_failure();
-                tracing::error!(update = id, %err, "cannot mark an update done; a restart repeats it");
+    let mut lanes = Lanes::new(
+        move |update: Update| {
+            let (ctx, journal) = (handler_ctx.clone(), handler_journal.clone());
+            async move {
+                let id = update.id.0;
+                handler::handle_contained(&ctx, update).await;
+                // Done, whatever the outcome: a panic was apologised for, and a
+                // reply Telegram refused for good would fail again.
+                if let Err(err) = journal::mark_done(&journal, id).await {
+                    ctx.ops.metrics.journal_failure();
+                    tracing::error!(update = id, %err, "cannot mark an update done; a restart repeats it");
+                }
             }
-        }
-    });
+        },
+        lane_idle,
+    );
     ops.set_ready();
     let (draining_ops, draining_stop) = (ops.clone(), stop.clone());
     tokio::spawn(async move {

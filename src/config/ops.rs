@@ -35,6 +35,10 @@ pub struct AccessSettings {
     /// Questions one user may ask per window before being asked to slow down.
     pub flood_max_questions: u32,
     pub flood_window_secs: u64,
+    /// Entries each in-memory table holds at most (users in flood windows,
+    /// refused chats, "why 👎?" prompts sent); past it the least recently
+    /// seen are forgotten, which errs on the side of answering.
+    pub max_tracked: usize,
 }
 
 impl Default for AccessSettings {
@@ -44,6 +48,7 @@ impl Default for AccessSettings {
             admins: Vec::new(),
             flood_max_questions: 8,
             flood_window_secs: 30,
+            max_tracked: 10_000,
         }
     }
 }
@@ -143,6 +148,12 @@ pub fn check(
         return Err(ConfigError::invalid(
             origin,
             "access.flood_window_secs must be from 1 to 86400",
+        ));
+    }
+    if !(100..=10_000_000).contains(&access.max_tracked) {
+        return Err(ConfigError::invalid(
+            origin,
+            "access.max_tracked must be from 100 to 10000000",
         ));
     }
     Ok(())

@@ -512,6 +512,11 @@ impl FakeTelegram {
         self.shared.lock().sent.clone()
     }
 
+    /// How many messages were delivered so far (cheaper than `sent_messages().len()`).
+    pub fn sent_count(&self) -> usize {
+        self.shared.lock().sent.len()
+    }
+
     /// Returns and forgets the delivered messages (for load loops that check in batches).
     pub fn take_sent_messages(&self) -> Vec<SentMessage> {
         std::mem::take(&mut self.shared.lock().sent)
