@@ -45,11 +45,15 @@ fn is_term(word: &str) -> bool {
 
 /// jieba search-mode words of `text` (sub-words of long words included).
 pub fn words(text: &str) -> Vec<Token> {
-    let folded = fold(text);
+    words_of(text, &fold(text))
+}
+
+/// [`words`] of `folded`, the fold of `text`, with offsets into `text`.
+fn words_of(text: &str, folded: &str) -> Vec<Token> {
     let starts = char_starts(text);
     let mut tokens = Vec::new();
     let mut position = 0;
-    for tok in JIEBA.cut_for_search(&folded, true) {
+    for tok in JIEBA.cut_for_search(folded, true) {
         if !is_term(tok.word) {
             continue;
         }
@@ -114,7 +118,12 @@ pub fn word_terms_folded(folded: &str) -> Vec<&str> {
 /// as a unigram), and every run of ASCII letters/digits as one term. Everything
 /// else separates. Out-of-vocabulary names (洪曜庄) match through these.
 pub fn bigrams(text: &str) -> Vec<Token> {
-    let folded: Vec<char> = fold(text).chars().collect();
+    bigrams_of(text, &fold(text))
+}
+
+/// [`bigrams`] of `folded`, the fold of `text`, with offsets into `text`.
+fn bigrams_of(text: &str, folded: &str) -> Vec<Token> {
+    let folded: Vec<char> = folded.chars().collect();
     span_tokens(text, &folded, bigram_spans(&folded).into_iter())
 }
 
@@ -122,7 +131,12 @@ pub fn bigrams(text: &str) -> Vec<Token> {
 /// ideographs (letters, digits and lone ideographs are matched exactly by
 /// [`bigrams`] already). The weak signal that finds 乌镇 for 乌真.
 pub fn homophone_bigrams(text: &str) -> Vec<Token> {
-    let folded: Vec<char> = fold_homophones(&fold(text)).chars().collect();
+    homophone_bigrams_of(text, &fold(text))
+}
+
+/// [`homophone_bigrams`] of `folded`, the fold of `text`, with offsets into `text`.
+fn homophone_bigrams_of(text: &str, folded: &str) -> Vec<Token> {
+    let folded: Vec<char> = fold_homophones(folded).chars().collect();
     span_tokens(text, &folded, homophone_spans(&folded))
 }
 
@@ -248,6 +262,9 @@ pub struct BigramTokenizer;
 #[derive(Clone, Default)]
 pub struct HomophoneTokenizer;
 
+// The index-side tokenizers are handed text already folded (the index is
+// built from each passage's folded text, folded once: folding is a large share
+// of indexing time, and it is idempotent, so the terms are the same).
 pub const JIEBA_TOKENIZER: &str = "summit_jieba";
 pub const BIGRAM_TOKENIZER: &str = "summit_bigram";
 pub const HOMOPHONE_TOKENIZER: &str = "summit_homophone";
@@ -256,7 +273,7 @@ impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = VecTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         VecTokenStream {
-            tokens: words(text),
+            tokens: words_of(text, text),
             next: 0,
         }
     }
@@ -266,7 +283,7 @@ impl Tokenizer for BigramTokenizer {
     type TokenStream<'a> = VecTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         VecTokenStream {
-            tokens: bigrams(text),
+            tokens: bigrams_of(text, text),
             next: 0,
         }
     }
@@ -276,7 +293,7 @@ impl Tokenizer for HomophoneTokenizer {
     type TokenStream<'a> = VecTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         VecTokenStream {
-            tokens: homophone_bigrams(text),
+            tokens: homophone_bigrams_of(text, text),
             next: 0,
         }
     }

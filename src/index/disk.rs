@@ -29,6 +29,7 @@ use super::{
     LayoutHash, PassageStore, SearchIndex,
 };
 use crate::corpus::synonyms::Synonyms;
+use crate::text::fold;
 use crate::corpus::{self, Corpus};
 
 /// Version of everything that shapes an index besides the corpus: schema,
@@ -262,10 +263,12 @@ fn build(
         layout.add(&p);
         let mut doc = TantivyDocument::default();
         doc.add_u64(fields.doc, n as u64);
-        doc.add_text(fields.words, &p.text);
-        doc.add_text(fields.bigrams, &p.text);
-        doc.add_text(fields.title, &p.title);
-        doc.add_text(fields.homophones, &p.text);
+        // The tokenizers take folded text (see analyzer).
+        let folded = fold(&p.text);
+        doc.add_text(fields.words, &folded);
+        doc.add_text(fields.bigrams, &folded);
+        doc.add_text(fields.title, fold(&p.title));
+        doc.add_text(fields.homophones, &folded);
         doc.add_text(stored.id, &p.id);
         doc.add_text(stored.article_id, &p.article_id);
         doc.add_text(stored.title, &p.title);

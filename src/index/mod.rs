@@ -29,6 +29,7 @@ pub use store::PassageStore;
 
 use crate::corpus::synonyms::Synonyms;
 use crate::corpus::Corpus;
+use crate::text::fold;
 use analyzer::{
     BigramTokenizer, HomophoneTokenizer, JiebaTokenizer, BIGRAM_TOKENIZER, HOMOPHONE_TOKENIZER,
     JIEBA_TOKENIZER,
@@ -129,18 +130,19 @@ impl SearchIndex {
         let (builder, fields) = schema_builder();
         let index = Index::create_in_ram(builder.build());
         register_tokenizers(&index);
-        // One indexing thread (the other core keeps answering during a hot
-        // reload); this thread derives each passage while that one indexes
-        // the previous ones.
-        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 50_000_000)?;
+        // Two indexing threads (tokenizing and hashing terms is most of the
+        // start-up time; answers do not depend on how passages fall into
+        // segments); this thread derives each passage meanwhile.
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(2, 60_000_000)?;
         let mut passages = Vec::new();
         for (n, passage) in passage::bare_passages(corpus).map(Passage::derived).enumerate() {
+            // The tokenizers take folded text (see analyzer).
             writer.add_document(doc!(
                 fields.doc => n as u64,
-                fields.words => passage.text.as_str(),
-                fields.bigrams => passage.text.as_str(),
-                fields.title => passage.title.as_str(),
-                fields.homophones => passage.text.as_str(),
+                fields.words => passage.folded.as_str(),
+                fields.bigrams => passage.folded.as_str(),
+                fields.title => fold(&passage.title),
+                fields.homophones => passage.folded.as_str(),
             ))?;
             passages.push(passage);
         }

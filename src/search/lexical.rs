@@ -34,9 +34,10 @@ pub(super) struct Candidate {
 /// array is several times cheaper (the summit corpus and drcd always are).
 const EXHAUSTIVE_POSTINGS: u64 = 60_000;
 
-/// The `limit` best passages by BM25, best first. Term statistics come from
+/// The `limit` best passages by BM25, best first (ties: the earlier passage
+/// first, whatever segment the index put it in). Term statistics come from
 /// `statistics` (already looked up while weighing the question). Both ways of
-/// scoring give the same BM25 (tantivy's weights and norms) and the same order.
+/// scoring give the same BM25 (tantivy's weights and norms).
 pub(super) fn candidates(
     analysis: &Analysis,
     fields: Fields,
@@ -51,29 +52,29 @@ pub(super) fn candidates(
     add(fields.bigrams, &analysis.bigrams, BIGRAMS_BOOST);
     add(fields.title, &analysis.title_bigrams, TITLE_BOOST);
     add(fields.homophones, &analysis.homophones, HOMOPHONES_BOOST);
-    let postings: u64 = terms.iter().map(|(t, _)| statistics.doc_freq(t)).sum::<tantivy::Result<u64>>()?;
-    let top = if postings <= EXHAUSTIVE_POSTINGS {
-        exhaustive(&terms, statistics, limit)?
-    } else {
-        block_wand(terms, statistics, limit)?
-    };
-    let searcher = statistics.searcher();
-    let columns = searcher
+    let passage_numbers = statistics
+        .searcher()
         .segment_readers()
         .iter()
         .map(|segment| segment.fast_fields().u64("doc"))
         .collect::<tantivy::Result<Vec<_>>>()?;
-    let mut found = Vec::with_capacity(top.len());
-    for (bm25, address) in top {
-        let column = &columns[address.segment_ord as usize];
-        if let Some(doc) = column.first(address.doc_id) {
-            found.push(Candidate {
-                passage: doc as usize,
-                bm25,
-            });
-        }
+    let passage = |address: DocAddress| {
+        passage_numbers[address.segment_ord as usize]
+            .first(address.doc_id)
+            .map(|n| n as usize)
+    };
+    let postings = terms
+        .iter()
+        .map(|(t, _)| statistics.doc_freq(t))
+        .sum::<tantivy::Result<u64>>()?;
+    if postings <= EXHAUSTIVE_POSTINGS {
+        return exhaustive(&terms, statistics, limit, passage);
     }
-    Ok(found)
+    let mut best = TopK::new(limit);
+    for (bm25, address) in block_wand(terms, statistics, limit)? {
+        best.offer(bm25, || passage(address));
+    }
+    Ok(best.hits)
 }
 
 /// tantivy's own evaluation: an OR of boosted term queries.
@@ -98,12 +99,13 @@ fn block_wand(
 }
 
 /// Every posting of every term scored into one array per segment, then the
-/// best `limit` (ties: lower address first, as tantivy orders them).
+/// best `limit`.
 fn exhaustive(
     terms: &[(Term, f32)],
     statistics: &Statistics,
     limit: usize,
-) -> tantivy::Result<Vec<(f32, DocAddress)>> {
+    passage: impl Fn(DocAddress) -> Option<usize>,
+) -> tantivy::Result<Vec<Candidate>> {
     // One BM25 weight per field (its table of length norms costs 256 divisions),
     // scaled to each term's idf and boost.
     let docs = statistics.total_num_docs()?;
@@ -148,7 +150,7 @@ fn exhaustive(
         let alive = segment.alive_bitset();
         for doc in touched {
             if alive.is_none_or(|a| a.is_alive(doc)) {
-                best.offer(scores[doc as usize], DocAddress::new(ord as u32, doc));
+                best.offer(scores[doc as usize], || passage(DocAddress::new(ord as u32, doc)));
             }
         }
     }
@@ -165,11 +167,12 @@ fn idf(df: u64, docs: u64) -> f32 {
     (1.0 + x).ln()
 }
 
-/// The best `limit` hits offered, best first (ties: lower address first).
-/// Most offers lose to the current last and cost one comparison.
+/// The best `limit` passages offered, best first (ties: lower passage number
+/// first). Most offers lose to the current last on score alone and cost one
+/// comparison; only the others look their passage number up.
 struct TopK {
     limit: usize,
-    hits: Vec<(f32, DocAddress)>,
+    hits: Vec<Candidate>,
 }
 
 impl TopK {
@@ -180,15 +183,22 @@ impl TopK {
         }
     }
 
-    fn offer(&mut self, score: f32, address: DocAddress) {
-        let before = |a: &(f32, DocAddress)| {
-            a.0.total_cmp(&score).then(address.cmp(&a.1)) == std::cmp::Ordering::Greater
+    fn offer(&mut self, bm25: f32, passage: impl FnOnce() -> Option<usize>) {
+        let full = self.hits.len() >= self.limit;
+        if full && self.hits.last().is_none_or(|last| last.bm25 > bm25) {
+            return;
+        }
+        let Some(passage) = passage() else {
+            return;
         };
-        if self.hits.len() == self.limit && self.hits.last().is_none_or(|last| before(last)) {
+        let before = |c: &Candidate| {
+            c.bm25.total_cmp(&bm25).then(passage.cmp(&c.passage)) == std::cmp::Ordering::Greater
+        };
+        if full && self.hits.last().is_some_and(before) {
             return;
         }
         let at = self.hits.partition_point(before);
-        self.hits.insert(at, (score, address));
+        self.hits.insert(at, Candidate { passage, bm25 });
         self.hits.truncate(self.limit);
     }
 }
