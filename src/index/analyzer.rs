@@ -98,8 +98,16 @@ pub fn cut_both_folded(folded: &str) -> (Vec<&str>, Vec<&str>) {
         }
         precise.push(tok);
     }
-    let search = tokens.iter().map(|t| t.word).filter(|w| is_term(w)).collect();
-    let precise = precise.into_iter().map(|t| t.word).filter(|w| is_term(w)).collect();
+    let search = tokens
+        .iter()
+        .map(|t| t.word)
+        .filter(|w| is_term(w))
+        .collect();
+    let precise = precise
+        .into_iter()
+        .map(|t| t.word)
+        .filter(|w| is_term(w))
+        .collect();
     (search, precise)
 }
 

@@ -29,8 +29,8 @@ use super::{
     LayoutHash, PassageStore, SearchIndex,
 };
 use crate::corpus::synonyms::Synonyms;
-use crate::text::fold;
 use crate::corpus::{self, Corpus};
+use crate::text::fold;
 
 /// Version of everything that shapes an index besides the corpus: schema,
 /// analyzers, passage splitting, stored fields. Bump it when any of them

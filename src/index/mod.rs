@@ -135,7 +135,10 @@ impl SearchIndex {
         // segments); this thread derives each passage meanwhile.
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(2, 60_000_000)?;
         let mut passages = Vec::new();
-        for (n, passage) in passage::bare_passages(corpus).map(Passage::derived).enumerate() {
+        for (n, passage) in passage::bare_passages(corpus)
+            .map(Passage::derived)
+            .enumerate()
+        {
             // The tokenizers take folded text (see analyzer).
             writer.add_document(doc!(
                 fields.doc => n as u64,

@@ -60,7 +60,11 @@ fn homophone_hash_chars(chars: &[char]) -> u32 {
 fn for_each_term(text: &str, sounds: bool, mut emit: impl FnMut(u32, usize)) {
     let (starts, chars): (Vec<usize>, Vec<char>) = text.char_indices().unzip();
     let byte = |i: usize| starts.get(i).copied().unwrap_or(text.len());
-    let homophones = if sounds { fold_homophones(text) } else { String::new() };
+    let homophones = if sounds {
+        fold_homophones(text)
+    } else {
+        String::new()
+    };
     for span in bigram_spans(&chars) {
         let range = byte(span.start)..byte(span.end);
         emit(hash(&text[range.clone()]), range.start);
@@ -279,7 +283,10 @@ mod tests {
             "世界互联网大会乌镇峰会开幕。",
             "",
         ];
-        let maps: Vec<TermMap> = texts.iter().map(|t| TermMap::build(t, &[0..t.len()])).collect();
+        let maps: Vec<TermMap> = texts
+            .iter()
+            .map(|t| TermMap::build(t, &[0..t.len()]))
+            .collect();
         for a in &maps {
             for b in &maps {
                 for t in [0.0, 0.3, 0.5, 0.7, 0.9, 1.0] {

@@ -8,7 +8,8 @@
 //! ([`super::background`]).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use super::background::specificity;
 use super::question::{cue_of, distinct, is_stop_word, mask_question_words, Cue};
@@ -139,7 +140,7 @@ struct Weigher<'a> {
     docs: f32,
     /// Units already weighed for this question, by their forms: a keyword is
     /// usually one of the question's words as well.
-    weighed: RefCell<HashMap<Vec<String>, Unit>>,
+    weighed: RefCell<FxHashMap<Vec<String>, Unit>>,
 }
 
 impl Weigher<'_> {
@@ -202,10 +203,7 @@ impl Weigher<'_> {
             }
         };
         Unit {
-            forms: forms
-                .into_iter()
-                .map(Form::new)
-                .collect(),
+            forms: forms.into_iter().map(Form::new).collect(),
             homophones,
             weight,
             content,

@@ -46,7 +46,11 @@ pub(super) fn candidates(
 ) -> tantivy::Result<Vec<Candidate>> {
     let mut terms: Vec<(Term, f32)> = Vec::new();
     let mut add = |field, texts: &[String], boost: f32| {
-        terms.extend(texts.iter().map(|t| (Term::from_field_text(field, t), boost)));
+        terms.extend(
+            texts
+                .iter()
+                .map(|t| (Term::from_field_text(field, t), boost)),
+        );
     };
     add(fields.words, &analysis.words, WORDS_BOOST);
     add(fields.bigrams, &analysis.bigrams, BIGRAMS_BOOST);
@@ -150,7 +154,9 @@ fn exhaustive(
         let alive = segment.alive_bitset();
         for doc in touched {
             if alive.is_none_or(|a| a.is_alive(doc)) {
-                best.offer(scores[doc as usize], || passage(DocAddress::new(ord as u32, doc)));
+                best.offer(scores[doc as usize], || {
+                    passage(DocAddress::new(ord as u32, doc))
+                });
             }
         }
     }

@@ -183,8 +183,12 @@ impl Engine {
         }
         let searcher = self.index.reader.searcher();
         let statistics = statistics::Statistics::new(&searcher);
-        let analysis =
-            analysis::analyse(&folded, self.index.fields, &statistics, &self.index.synonyms);
+        let analysis = analysis::analyse(
+            &folded,
+            self.index.fields,
+            &statistics,
+            &self.index.synonyms,
+        );
         answer.outcome = Outcome::NotFound;
         if analysis.units.is_empty() {
             return answer;

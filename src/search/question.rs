@@ -561,8 +561,25 @@ pub(super) fn cue_of(folded: &str) -> Cue {
 
 pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
     let numeral = |c: char| {
-        matches!(c, '0'..='9' | '一' | '二' | '三' | '四' | '五' | '六' | '七' | '八' | '九'
-            | '十' | '百' | '千' | '万' | '亿' | '两')
+        matches!(
+            c,
+            '0'..='9'
+                | '一'
+                | '二'
+                | '三'
+                | '四'
+                | '五'
+                | '六'
+                | '七'
+                | '八'
+                | '九'
+                | '十'
+                | '百'
+                | '千'
+                | '万'
+                | '亿'
+                | '两'
+        )
     };
     match cue {
         Cue::Number => sentence.chars().any(numeral),

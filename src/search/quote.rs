@@ -124,7 +124,11 @@ fn window_quote(
         .units
         .iter()
         .filter(|u| u.content)
-        .filter_map(|u| u.occurrences(folded, passage).first().map(|at| (u.weight, at.start)))
+        .filter_map(|u| {
+            u.occurrences(folded, passage)
+                .first()
+                .map(|at| (u.weight, at.start))
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map_or(0, |(_, at)| char_len(&folded[..at]));
     let total = char_len(folded);

@@ -8,7 +8,9 @@ use crate::index::Passage;
 /// texts share most of their terms (reprinted paragraphs, near-duplicate
 /// records).
 pub(super) fn says_the_same(a: &Hit, pa: &Passage, b: &Hit, pb: &Passage) -> bool {
-    a.quote == b.quote || pa.folded == pb.folded || pa.terms.similar_above(&pb.terms, NEAR_DUPLICATE)
+    a.quote == b.quote
+        || pa.folded == pb.folded
+        || pa.terms.similar_above(&pb.terms, NEAR_DUPLICATE)
 }
 
 /// Term-set Jaccard similarity above which two passages count as one.
