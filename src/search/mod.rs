@@ -2,7 +2,7 @@
 //!
 //! The pipeline, one room per stage, reads top to bottom in [`Engine::ask_with`]:
 //! [`question`] (tidy, tags, question words, cue) → [`analysis`] (terms and
-//! weighted units) → [`lexical`] (BM25 candidates) → [`rank`] (re-ranking by
+//! weighted units, from [`statistics`] looked up once) → [`lexical`] (BM25 candidates) → [`rank`] (re-ranking by
 //! sentence coverage) → [`gate`] (answer or abstain) → [`select`] (which
 //! passages, no near-duplicates) → [`quote`] (best sentence, highlights).
 
