@@ -208,3 +208,19 @@ pub const BUTTON_INVALID: &str = "这个按钮已过期或无效，请重新提�
 
 /// The handler failed on this message (a bug): a short apology.
 pub const HANDLER_FAILED: &str = "抱歉，处理这条消息时出错了，请稍后再试。";
+
+/// Labels of the buttons under an answer: more sources, the paragraphs around
+/// the quote. English under an answer to an English question.
+pub fn button_more(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "更多来源",
+        Lang::En => "More sources",
+    }
+}
+
+pub fn button_context(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "上下文",
+        Lang::En => "Context",
+    }
+}

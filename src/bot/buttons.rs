@@ -18,6 +18,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::messages::{self, Lang};
 use crate::search::{Answer, Engine};
 
 /// Telegram's limit on `callback_data`.
@@ -228,8 +229,9 @@ pub fn decode(
 }
 
 /// The keyboard under a chat answer that quoted `answer.passages[..shown]`:
-/// 更多来源 (when more passages are left), 上下文, 👍, 👎. `None` when the
-/// answer quotes nothing (help, not found): there is nothing to expand or rate.
+/// 更多来源 (when more passages are left), 上下文, 👍, 👎 — labelled in English
+/// for an English question. `None` when the answer quotes nothing (help, not
+/// found): there is nothing to expand or rate.
 pub fn answer_keyboard(
     answer: &Answer,
     shown: usize,
@@ -242,12 +244,13 @@ pub fn answer_keyboard(
     }
     let indices: Vec<usize> = answer.passages.iter().map(|h| h.passage).collect();
     let shown = shown.clamp(1, indices.len());
+    let lang = Lang::of_question(&answer.question);
     let mut first_row = Vec::new();
     if shown < indices.len() {
-        first_row.push(more_button(&indices[shown..], fingerprint, key));
+        first_row.push(more_button(&indices[shown..], lang, fingerprint, key));
     }
     first_row.push(InlineKeyboardButton::callback(
-        "上下文",
+        messages::button_context(lang),
         encode(&Action::Context(best.passage), fingerprint, key),
     ));
     let vote = |up: bool| Action::Vote {
@@ -263,9 +266,14 @@ pub fn answer_keyboard(
 }
 
 /// "更多来源" for the passages in `rest` (a page of them is shown per press).
-pub fn more_button(rest: &[usize], fingerprint: &str, key: &ButtonKey) -> InlineKeyboardButton {
+pub fn more_button(
+    rest: &[usize],
+    lang: Lang,
+    fingerprint: &str,
+    key: &ButtonKey,
+) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(
-        "更多来源",
+        messages::button_more(lang),
         encode(&Action::More(rest.to_vec()), fingerprint, key),
     )
 }
@@ -299,6 +307,32 @@ mod tests {
 
     fn key() -> ButtonKey {
         ButtonKey::new([7; 32])
+    }
+
+    #[test]
+    fn labels_follow_the_question_language() {
+        let corpus = crate::corpus::Corpus::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/corpus"
+        )))
+        .expect("corpus/ loads");
+        let engine = Engine::new(&corpus, Default::default()).expect("index builds");
+        let mut answer = engine.ask("乌镇峰会在哪里举行？");
+        assert!(answer.answered());
+        let labels = |answer: &Answer| -> Vec<String> {
+            answer_keyboard(answer, 1, FP, &key())
+                .expect("a keyboard")
+                .inline_keyboard
+                .concat()
+                .into_iter()
+                .map(|b| b.text)
+                .collect()
+        };
+        assert!(labels(&answer).contains(&"上下文".to_string()));
+        answer.question = "Where was the Wuzhen summit held?".to_string();
+        let english = labels(&answer);
+        assert!(english.contains(&"Context".to_string()), "{english:?}");
+        assert!(!english.iter().any(|l| l == "上下文"), "{english:?}");
     }
 
     #[test]

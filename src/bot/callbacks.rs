@@ -100,7 +100,13 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
             };
             let keyboard = (page < list.len()).then(|| {
                 ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(vec![vec![
-                    buttons::more_button(&list[page..], &fingerprint, &ctx.button_key),
+                    // A later page does not know the question's language.
+                    buttons::more_button(
+                        &list[page..],
+                        messages::Lang::Zh,
+                        &fingerprint,
+                        &ctx.button_key,
+                    ),
                 ]]))
             });
             send::reply(ctx, message, markup_html, keyboard).await;
