@@ -194,32 +194,27 @@ impl TermMap {
         if need > small {
             return false;
         }
-        let (a, b) = (&self.entries, &other.entries);
-        let (mut i, mut j, mut shared) = (0, 0, 0usize);
-        while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    shared += 1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-            if shared >= need {
-                return true;
-            }
-            if shared + (a.len() - i).min(b.len() - j) < need {
-                return false;
-            }
-        }
-        shared >= need
+        self.shared_terms(other, Some(need)) >= need
     }
 
     /// Jaccard similarity of the term sets of two passages (both tables are
     /// sorted by hash, so this is one merge).
     pub fn similarity(&self, other: &TermMap) -> f32 {
         let (a, b) = (&self.entries, &other.entries);
+        let shared = self.shared_terms(other, None);
+        let union = a.len() + b.len() - shared;
+        if union == 0 {
+            0.0
+        } else {
+            shared as f32 / union as f32
+        }
+    }
+
+    /// Terms the two passages share, by one merge of their sorted tables. With
+    /// `enough`, the merge stops once that many are found (the count returned
+    /// is then at least `enough`) or can no longer be (it is then below).
+    fn shared_terms(&self, other: &TermMap, enough: Option<usize>) -> usize {
+        let (a, b) = (&self.entries, &other.entries);
         let (mut i, mut j, mut shared) = (0, 0, 0usize);
         while i < a.len() && j < b.len() {
             match a[i].0.cmp(&b[j].0) {
@@ -231,13 +226,13 @@ impl TermMap {
                     j += 1;
                 }
             }
+            if let Some(enough) = enough {
+                if shared >= enough || shared + (a.len() - i).min(b.len() - j) < enough {
+                    break;
+                }
+            }
         }
-        let union = a.len() + b.len() - shared;
-        if union == 0 {
-            0.0
-        } else {
-            shared as f32 / union as f32
-        }
+        shared
     }
 
     /// Whether every one of `terms` is somewhere in the passage.
