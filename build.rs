@@ -64,7 +64,9 @@ fn compile(name: &str, flags: &[&str], openmp: bool) {
         .opt_level(3)
         .debug(false)
         .warnings(false)
-        .flag_if_supported("-std=gnu11");
+        .flag_if_supported("-std=gnu11")
+        .flag_if_supported("-funroll-loops")
+        .flag_if_supported("-ffast-math");
     for flag in flags {
         build.flag(flag);
     }

@@ -143,8 +143,15 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
                 int8_t *we = wexp + (size_t)r * nin;
                 for (int b = 0; b < nb; b++) {
                     dwf[r][b] = fp16_to_fp32(wr[b].d);
+#if defined(__AVX2__)
+                    /* summit-bot patch: expand the 32 nibbles with one SIMD
+                     * load (load_w) instead of a byte loop; for a short
+                     * question the expansion cost as much as the products. */
+                    _mm256_storeu_si256((__m256i *)(we + b * QK), load_w(&wr[b]));
+#else
                     const uint8_t *qs = wr[b].qs; int8_t *o = we + b * QK;
                     for (int j = 0; j < 16; j++) { o[j] = (qs[j] & 0x0F); o[j + 16] = (qs[j] >> 4); }
+#endif
                 }
             }
             for (int t = 0; t < L; t++) {
@@ -152,19 +159,28 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
                 const float *dT = ad + (size_t)t * nb;
                 const int32_t *sT = as + (size_t)t * nb;
 #if defined(__AVX2__)
+                /* summit-bot patch: the -8 offset's correction is summed after
+                 * the block loop (one dot product a row) instead of inside it,
+                 * where its eight scalars spilled to the stack. */
                 __m256 facc[RO]; float corr[RO];
-                for (int r = 0; r < ro; r++) { facc[r] = _mm256_setzero_ps(); corr[r] = 0.f; }
+                for (int r = 0; r < ro; r++) facc[r] = _mm256_setzero_ps();
                 const __m256i ones = _mm256_set1_epi16(1);
                 for (int b = 0; b < nb; b++) {
                     __m256i av = _mm256_loadu_si256((const __m256i *)(a + b * QK));
-                    float da = dT[b]; float sa = (float)sT[b];
+                    float da = dT[b];
                     for (int r = 0; r < ro; r++) {
                         __m256i wv = _mm256_loadu_si256((const __m256i *)(wexp + (size_t)r * nin + b * QK));
                         __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(wv, av), ones);
                         float scale = dwf[r][b] * da;
                         facc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(scale), facc[r]);
-                        corr[r] += scale * sa;
                     }
+                }
+                float dsa[64];
+                for (int b = 0; b < nb; b++) dsa[b] = dT[b] * (float)sT[b];
+                for (int r = 0; r < ro; r++) {
+                    float c = 0.f;
+                    for (int b = 0; b < nb; b++) c += dwf[r][b] * dsa[b];
+                    corr[r] = c;
                 }
                 for (int r = 0; r < ro; r++)
                     Y[(size_t)t * nout + oo + r] =
