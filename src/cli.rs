@@ -413,10 +413,12 @@ fn evaluate(
     config.search.max_passages = 10;
     config.search.min_extra_coverage = 0.0;
     let engine = load_engine(&config)?;
-    let report = eval::evaluate_engine(&questions, &engine);
+    let mut report = eval::evaluate_engine(&questions, &engine);
     print!("{}", report.render(misses));
     if let Some(path) = dump {
-        std::fs::write(path, report.features.join("\n") + "\n")?;
+        eval::explain_into(&mut report, &questions, &engine);
+        let lines: Vec<String> = report.features.iter().map(|f| f.to_string()).collect();
+        std::fs::write(path, lines.join("\n") + "\n")?;
     }
     Ok(ExitCode::SUCCESS)
 }

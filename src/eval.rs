@@ -101,7 +101,7 @@ pub struct Report {
     pub by_kind: std::collections::BTreeMap<String, (usize, usize)>,
     /// One JSON line per question: its relevance features and whether the
     /// top passage was gold (for calibrating abstention).
-    pub features: Vec<String>,
+    pub features: Vec<serde_json::Value>,
 }
 
 fn squeeze(s: &str) -> String {
@@ -137,9 +137,10 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
                 "coverage": a.relevance.coverage,
                 "keyword_coverage": a.relevance.keyword_coverage,
                 "semantic_z": a.relevance.semantic_z,
+                "semantic_cosine": a.relevance.semantic_cosine,
+                "top": a.passages.first().map(|h| &h.id),
                 "top_score": a.passages.first().map(|h| h.score),
-            })
-            .to_string(),
+            }),
         );
         if let Some(kind) = &q.kind {
             let good = if q.is_unanswerable() {
@@ -252,6 +253,29 @@ impl Report {
             );
         }
         out
+    }
+}
+
+/// Adds to each question's features its candidates as the gate sees them
+/// ([`Engine::explain`]), each marked gold or not: what the gate is
+/// calibrated on. Asks every question again, so only for `eval --dump`.
+pub fn explain_into(report: &mut Report, questions: &[EvalQuestion], engine: &Engine) {
+    for (features, q) in report.features.iter_mut().zip(questions) {
+        let explanation = engine.explain(&q.question);
+        let candidates: Vec<serde_json::Value> = explanation
+            .candidates
+            .into_iter()
+            .map(|c| {
+                let gold = engine
+                    .passage(c.passage)
+                    .is_some_and(|p| is_gold(q, &c.id, &p.text));
+                let mut value = serde_json::to_value(&c).unwrap_or_default();
+                value["gold"] = gold.into();
+                value
+            })
+            .collect();
+        features["candidates"] = candidates.into();
+        features["absent_keyword_share"] = explanation.absent_keyword_share.into();
     }
 }
 

@@ -16,21 +16,20 @@ use summit_bot::semantic::SemanticSettings;
 use summit_bot::startup::{build_engine, SemanticSource};
 
 /// Chat-dev answerable questions ranked right first and answered, measured
-/// 37/42; the target is 37.
-const CHAT_MIN_HIT1: usize = 37;
+/// 39/42; the target is 37.
+const CHAT_MIN_HIT1: usize = 39;
 /// Every kind of answerable question at least this many of 7: measured 6-7 for
 /// typo, alias, trad, english, mixed …
 const CHAT_MIN_PER_KIND: usize = 6;
-/// … but 3 for colloquial (the target of 5 is not met: deep paraphrases such as
-/// 今年峰会最想喊给全世界听的那句是啥 share no content word with their paragraph).
-const CHAT_MIN_COLLOQUIAL: usize = 3;
+/// … and 5 for colloquial (the target; deep paraphrases such as
+/// 展馆里有没有普通老百姓也玩得转的东西 share no content word with their paragraph).
+const CHAT_MIN_COLLOQUIAL: usize = 5;
 /// Off-topic questions declined (all 10).
 const CHAT_MIN_OFFTOPIC_DECLINED: usize = 10;
-/// Near-miss questions declined, of 8.
-const CHAT_MIN_NEARMISS_DECLINED: usize = 7;
-/// Answerable questions declined, at most: measured 3 (the target is 2); all
-/// three would have been answered with a wrong paragraph.
-const CHAT_MAX_FALSE_ABSTENTIONS: usize = 3;
+/// Near-miss questions declined, of 8 (measured 8; the target is 7).
+const CHAT_MIN_NEARMISS_DECLINED: usize = 8;
+/// Answerable questions declined, at most: measured 0; the target is 2.
+const CHAT_MAX_FALSE_ABSTENTIONS: usize = 2;
 
 /// The engine `ask` builds with the semantic retriever on, its vectors cached
 /// in a scratch directory (the model under the checkout's data/, fetched with

@@ -105,6 +105,9 @@ pub struct Relevance {
     pub keyword_coverage: f32,
     /// How far it stands out semantically (z-score; `None` without the model).
     pub semantic_z: Option<f32>,
+    /// Its raw e5 cosine with the question (`None` without the model): unlike
+    /// z it does not rise with a corpus that is all unrelated to the question.
+    pub semantic_cosine: Option<f32>,
 }
 
 impl Relevance {

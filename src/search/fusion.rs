@@ -5,12 +5,16 @@
 //! side weighs more, since words can only match through aliases.
 
 use super::lexical::Candidate;
-use super::rank::Ranked;
+use super::rank::{Ranked, KEYWORD_WEIGHT};
 use super::semantic::Similarities;
 use super::SearchSettings;
 
 /// Paragraphs the semantic side adds to the lexical candidates.
 pub(super) const SEMANTIC_CANDIDATES: usize = 10;
+/// Keyword coverage below which words alone are weak evidence: the semantic
+/// weight grows by the shortfall of the best candidate's coverage (a
+/// paraphrase shares few words with its paragraph, so BM25 ranks noise).
+const WORDS_ENOUGH: f32 = 0.6;
 
 /// The lexical candidates followed by the semantic ones BM25 did not find.
 pub(super) fn candidates(
@@ -41,21 +45,28 @@ pub(super) fn fuse(
     };
     for r in ranked.iter_mut() {
         r.semantic_z = similar.z(r.passage);
+        r.semantic_cosine = similar.cosine(r.passage);
     }
     let span = |values: &mut dyn Iterator<Item = f32>| {
         values.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
     };
-    let (lex_lo, lex_hi) = span(&mut ranked.iter().map(|r| r.score));
+    let (lex_lo, lex_hi) = span(&mut ranked.iter().map(|r| r.words));
     let (sem_lo, sem_hi) = span(&mut ranked.iter().map(|r| r.semantic_z));
     let norm = |v: f32, lo: f32, hi: f32| if hi > lo { (v - lo) / (hi - lo) } else { 1.0 };
+    let best_words = ranked
+        .iter()
+        .map(|r| r.keyword_coverage)
+        .fold(0.0f32, f32::max);
     let weight = if latin {
         settings.semantic_weight_latin
     } else {
-        settings.semantic_weight
+        (settings.semantic_weight + (WORDS_ENOUGH - best_words).max(0.0))
+            .min(settings.semantic_weight_latin.max(settings.semantic_weight))
     };
     for r in ranked.iter_mut() {
-        r.score = (1.0 - weight) * norm(r.score, lex_lo, lex_hi)
-            + weight * norm(r.semantic_z, sem_lo, sem_hi);
+        r.score = (1.0 - weight) * norm(r.words, lex_lo, lex_hi)
+            + weight * norm(r.semantic_z, sem_lo, sem_hi)
+            + KEYWORD_WEIGHT * r.keyword_coverage;
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
 }

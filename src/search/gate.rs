@@ -6,7 +6,8 @@
 //! corpus). With the model there are two signals, because neither is enough
 //! alone: keyword coverage, and how far the passage stands out from the corpus
 //! for e5 (its z-score; raw cosines are too compressed). And a question that
-//! asks for a price or an age is not answered by a passage that states none.
+//! asks for a price, an age or where to download something is not answered by
+//! a passage that states none.
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub(super) fn judge(
         coverage: best.coverage,
         keyword_coverage: best.keyword_coverage,
         semantic_z: semantic.then_some(best.semantic_z),
+        semantic_cosine: semantic.then_some(best.semantic_cosine),
     };
     let kc = best.keyword_coverage;
     let relevant = match relevance.semantic_z {
@@ -41,7 +43,9 @@ pub(super) fn judge(
         Some(z) if latin => z >= s.latin_min_z && kc >= s.latin_min_keyword_coverage,
         Some(z) => {
             (kc >= s.hybrid_min_keyword_coverage && z >= s.hybrid_min_z)
-                || (z >= s.strong_z && kc >= s.strong_min_keyword_coverage)
+                || (z >= s.strong_z
+                    && (kc >= s.strong_min_keyword_coverage
+                        || best.semantic_cosine >= s.strong_min_cosine))
         }
     };
     (
@@ -50,13 +54,14 @@ pub(super) fn judge(
     )
 }
 
-/// A price or an age asked for must be stated somewhere in the passage.
+/// A price, an age or a link asked for must be stated somewhere in the
+/// passage: a passage about the thing that does not say it is no answer.
 fn states_what_is_asked(
     cue: Cue,
     best: &Ranked,
     passage: impl Fn(usize) -> Option<Arc<Passage>>,
 ) -> bool {
-    if !matches!(cue, Cue::Money | Cue::Age) {
+    if !matches!(cue, Cue::Money | Cue::Age | Cue::Link) {
         return true;
     }
     passage(best.passage).is_some_and(|p| has_cue(&p.folded, cue))

@@ -60,8 +60,13 @@ pub struct SearchSettings {
     pub hybrid_min_z: f32,
     /// or when it stands this far out …
     pub strong_z: f32,
-    /// … holding at least this much of the keyword weight.
+    /// … holding at least this much of the keyword weight,
     pub strong_min_keyword_coverage: f32,
+    /// or when it stands `strong_z` out with at least this raw e5 cosine,
+    /// whatever words it shares: a paraphrase in chat words shares few, and
+    /// the cosine, unlike z, stays low when the whole corpus is off the
+    /// question's topic.
+    pub strong_min_cosine: f32,
     /// A question written mostly in Latin letters (English) needs this z …
     pub latin_min_z: f32,
     /// … and this much keyword weight (through aliases): an English question
@@ -87,12 +92,47 @@ impl Default for SearchSettings {
             hybrid_min_z: 0.5,
             strong_z: 2.2,
             strong_min_keyword_coverage: 0.25,
+            strong_min_cosine: 0.875,
             latin_min_z: 1.8,
             latin_min_keyword_coverage: 0.05,
             semantic_weight: 0.2,
             semantic_weight_latin: 0.8,
         }
     }
+}
+
+/// A question's candidates ranked, and what the gate needs to judge the best.
+struct Ranking {
+    analysis: Analysis,
+    ranked: Vec<Ranked>,
+    /// Whether the semantic retriever ran.
+    semantic: bool,
+    /// Whether the question is mostly in Latin letters (English).
+    latin: bool,
+}
+
+/// What the gate sees of one question ([`Engine::explain`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Explanation {
+    /// [`Analysis::absent_keyword_share`].
+    pub absent_keyword_share: f32,
+    /// Best first.
+    pub candidates: Vec<ScoredPassage>,
+}
+
+/// One candidate passage and the features the gate judges it on
+/// ([`Engine::explain`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredPassage {
+    /// The passage's index in the engine.
+    #[serde(skip)]
+    pub passage: usize,
+    pub id: String,
+    pub score: f32,
+    pub coverage: f32,
+    pub keyword_coverage: f32,
+    pub semantic_z: Option<f32>,
+    pub semantic_cosine: Option<f32>,
 }
 
 /// The answer engine over one corpus. Cheap to share behind an `Arc`; every
@@ -160,6 +200,61 @@ impl Engine {
     /// [`Engine::ask`] returning up to `max_passages` passages instead of the
     /// configured number (inline mode and "more sources" list more).
     pub fn ask_with(&self, question: &str, max_passages: usize) -> Answer {
+        let (mut answer, ranking) = self.rank_question(question);
+        let Some(ranking) = ranking else {
+            return answer;
+        };
+        let Some(best) = ranking.ranked.first() else {
+            return answer;
+        };
+        let (relevance, relevant) = gate::judge(
+            best,
+            &self.settings,
+            ranking.semantic,
+            ranking.latin,
+            &ranking.analysis,
+            |n| self.passage(n),
+        );
+        answer.relevance = relevance;
+        if !relevant {
+            return answer;
+        }
+        answer.outcome = Outcome::Answered;
+        answer.passages = self.select(ranking.ranked, &ranking.analysis, max_passages);
+        answer
+    }
+
+    /// Every candidate passage of `question` with the features the gate sees,
+    /// best first, whether or not the gate would quote the best one: what
+    /// `eval --dump` writes for calibrating the gate.
+    pub fn explain(&self, question: &str) -> Explanation {
+        let Some(ranking) = self.rank_question(question).1 else {
+            return Explanation::default();
+        };
+        let candidates = ranking
+            .ranked
+            .iter()
+            .filter_map(|r| {
+                Some(ScoredPassage {
+                    passage: r.passage,
+                    id: self.passage(r.passage)?.id.clone(),
+                    score: r.score,
+                    coverage: r.coverage,
+                    keyword_coverage: r.keyword_coverage,
+                    semantic_z: ranking.semantic.then_some(r.semantic_z),
+                    semantic_cosine: ranking.semantic.then_some(r.semantic_cosine),
+                })
+            })
+            .collect();
+        Explanation {
+            absent_keyword_share: ranking.analysis.absent_keyword_share(),
+            candidates,
+        }
+    }
+
+    /// The answer so far (outcome `Empty`, `Greeting` or `NotFound`) and, when
+    /// the question was searched, its candidates ranked.
+    fn rank_question(&self, question: &str) -> (Answer, Option<Ranking>) {
         let tidy_question = tidy(question);
         let analysed: String = strip_tags(&tidy_question)
             .chars()
@@ -175,11 +270,11 @@ impl Engine {
         };
         let bare: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
         if bare.is_empty() {
-            return answer;
+            return (answer, None);
         }
         if is_greeting(&folded) {
             answer.outcome = Outcome::Greeting;
-            return answer;
+            return (answer, None);
         }
         let searcher = self.index.reader.searcher();
         let statistics = statistics::Statistics::new(&searcher);
@@ -191,7 +286,7 @@ impl Engine {
         );
         answer.outcome = Outcome::NotFound;
         if analysis.units.is_empty() {
-            return answer;
+            return (answer, None);
         }
         let lexical = match lexical::candidates(
             &analysis,
@@ -202,7 +297,7 @@ impl Engine {
             Ok(found) => found,
             Err(err) => {
                 tracing::error!(%err, "search failed");
-                return answer;
+                return (answer, None);
             }
         };
         answer.retrievers = self.retrievers();
@@ -211,24 +306,13 @@ impl Engine {
         let candidates = fusion::candidates(lexical, similar.as_ref());
         let mut ranked = rank::rank(&candidates, &analysis, |n| self.passage(n));
         fusion::fuse(&mut ranked, similar.as_ref(), latin, &self.settings);
-        let Some(best) = ranked.first() else {
-            return answer;
-        };
-        let (relevance, relevant) = gate::judge(
-            best,
-            &self.settings,
-            similar.is_some(),
+        let ranking = Ranking {
+            analysis,
+            ranked,
+            semantic: similar.is_some(),
             latin,
-            &analysis,
-            |n| self.passage(n),
-        );
-        answer.relevance = relevance;
-        if !relevant {
-            return answer;
-        }
-        answer.outcome = Outcome::Answered;
-        answer.passages = self.select(ranked, &analysis, max_passages);
-        answer
+        };
+        (answer, Some(ranking))
     }
 
     /// The passages quoted in an answer, best first: up to `max_passages`,

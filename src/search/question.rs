@@ -402,6 +402,8 @@ pub(super) enum Cue {
     Money,
     /// Someone's age (多大了, 几岁, 年龄 …).
     Age,
+    /// Where to get something online (下载, 链接, 官网, PDF …).
+    Link,
     None,
 }
 
@@ -546,8 +548,21 @@ pub(super) fn cue_of(folded: &str) -> Cue {
         "年纪",
         "how old",
     ];
-    if MONEY.iter().any(|w| folded.contains(w)) {
+    // A sum of money asked for by what it is (奖金有多少, 学费几千).
+    const MONEY_NOUNS: &[&str] = &[
+        "奖金", "奖励金", "工资", "薪水", "薪资", "月薪", "年薪", "学费", "租金", "房租",
+        "门票", "报名费", "罚款", "罚金", "赔偿金", "补贴", "预算", "花费", "票钱",
+    ];
+    const AMOUNT: &[&str] = &["多少", "几", "多高"];
+    const LINK: &[&str] = &[
+        "下载", "链接", "网址", "官网", "网站", "pdf", "download", "link", "url", "website",
+    ];
+    let money_noun = MONEY_NOUNS.iter().any(|w| folded.contains(w))
+        && AMOUNT.iter().any(|w| folded.contains(w));
+    if MONEY.iter().any(|w| folded.contains(w)) || money_noun {
         Cue::Money
+    } else if LINK.iter().any(|w| folded.contains(w)) {
+        Cue::Link
     } else if AGE.iter().any(|w| folded.contains(w)) {
         Cue::Age
     } else if TIME.iter().any(|w| folded.contains(w)) {
@@ -597,6 +612,12 @@ pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
         Cue::Age => {
             sentence.contains('岁') || sentence.contains("年龄") || sentence.contains("出生")
         }
+        Cue::Link => [
+            "http", "www.", ".com", ".cn", ".org", "网址", "官网", "网站", "下载", "链接",
+            "二维码", "扫码",
+        ]
+        .iter()
+        .any(|w| sentence.contains(w)),
         Cue::None => false,
     }
 }
@@ -622,6 +643,25 @@ mod tests {
         );
         // Content words holding a masked form's chars stay whole.
         assert!(mask_question_words("整合到什么程度").contains("整合"));
+    }
+
+    #[test]
+    fn money_is_asked_by_price_words_or_by_a_sum_and_an_amount() {
+        assert_eq!(cue_of("门票多少钱"), Cue::Money);
+        assert_eq!(cue_of("领先科技奖的奖金有多少？"), Cue::Money);
+        assert_eq!(cue_of("学费一年几万"), Cue::Money);
+        // A sum named without asking its amount is no money question.
+        assert_ne!(cue_of("奖金发给了谁"), Cue::Money);
+        assert!(has_cue("奖金为100万元", Cue::Money));
+        assert!(!has_cue("20个项目获得领先科技奖", Cue::Money));
+    }
+
+    #[test]
+    fn links_are_asked_for_and_stated() {
+        assert_eq!(cue_of("蓝皮书全文去哪下载 有pdf吗"), Cue::Link);
+        assert_eq!(cue_of("where can i download the report"), Cue::Link);
+        assert!(has_cue("报告全文可在大会官网下载", Cue::Link));
+        assert!(!has_cue("蓝皮书由中国网络空间研究院编写", Cue::Link));
     }
 
     #[test]

@@ -11,6 +11,12 @@ use crate::index::Passage;
 const SENTENCE_WEIGHT: f32 = 0.5;
 /// Bonus of a sentence that has the kind of thing the question asks for.
 const CUE_BONUS: f32 = 0.1;
+/// Weight of keyword coverage in the final score: BM25 weighs words by their
+/// rarity in the corpus only, keyword coverage by their specificity in
+/// general Chinese too, so it prefers the passage holding what the question
+/// is about over one repeating a rare but incidental word (+0.4 % hit@1 on
+/// drcd and cmrc2018, and chat questions full of filler words).
+pub(super) const KEYWORD_WEIGHT: f32 = 0.3;
 
 /// Candidates re-ranked, best first; `passage` looks a candidate's passage up.
 pub(super) fn rank(
@@ -51,7 +57,11 @@ pub(super) fn rank(
 /// A candidate after re-ranking.
 pub(super) struct Ranked {
     pub passage: usize,
+    /// The final score: `words` plus [`KEYWORD_WEIGHT`] × keyword coverage
+    /// (with the model: fused, see [`super::fusion`]).
     pub score: f32,
+    /// BM25 (relative to the best candidate's) plus the best sentence's coverage.
+    pub words: f32,
     pub coverage: f32,
     pub keyword_coverage: f32,
     pub content_matched: bool,
@@ -60,6 +70,8 @@ pub(super) struct Ranked {
     pub best_sentence: usize,
     /// How far the passage stands out semantically (0 without the model).
     pub semantic_z: f32,
+    /// Its raw e5 cosine with the question (0 without the model).
+    pub semantic_cosine: f32,
 }
 
 pub(super) fn score_passage(
@@ -110,15 +122,19 @@ pub(super) fn score_passage(
                 (0, 0.0f32),
                 |acc, (i, s)| if s > acc.1 { (i, s) } else { acc },
             );
+    let keyword_coverage = keyword_covered / keyword_total;
+    let words = bm25 + SENTENCE_WEIGHT * best;
     Ranked {
         passage: doc,
-        score: bm25 + SENTENCE_WEIGHT * best,
+        score: words + KEYWORD_WEIGHT * keyword_coverage,
+        words,
         coverage: covered / total,
-        keyword_coverage: keyword_covered / keyword_total,
+        keyword_coverage,
         content_matched,
         sentence_scores,
         best_sentence,
         semantic_z: 0.0,
+        semantic_cosine: 0.0,
     }
 }
 

@@ -69,6 +69,11 @@ impl Similarities {
         order
     }
 
+    /// The raw cosine of `passage` with the question.
+    pub fn cosine(&self, passage: usize) -> f32 {
+        self.scores.get(passage).copied().unwrap_or(0.0)
+    }
+
     /// How many standard deviations `passage` stands above the corpus mean.
     pub fn z(&self, passage: usize) -> f32 {
         self.scores
