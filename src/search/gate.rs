@@ -35,6 +35,7 @@ pub(super) fn judge(
     };
     let kc = best.keyword_coverage;
     let relevant = match relevance.semantic_z {
+        Some(z) if kc >= s.words_min_keyword_coverage && z >= 0.0 => true,
         None => {
             relevance.score() >= s.min_relevance
                 && kc >= s.min_keyword_coverage

@@ -67,6 +67,10 @@ pub struct SearchSettings {
     /// the cosine, unlike z, stays low when the whole corpus is off the
     /// question's topic.
     pub strong_min_cosine: f32,
+    /// In any language, a passage holding this much of the keyword weight is
+    /// answered unless e5 puts it below the corpus average (z < 0): the
+    /// question's words are nearly all there, whatever e5 prefers.
+    pub words_min_keyword_coverage: f32,
     /// A question written mostly in Latin letters (English) needs this z …
     pub latin_min_z: f32,
     /// … and this much keyword weight (through aliases): an English question
@@ -93,6 +97,7 @@ impl Default for SearchSettings {
             strong_z: 2.2,
             strong_min_keyword_coverage: 0.25,
             strong_min_cosine: 0.875,
+            words_min_keyword_coverage: 0.8,
             latin_min_z: 1.8,
             latin_min_keyword_coverage: 0.05,
             semantic_weight: 0.2,
