@@ -128,20 +128,18 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
             .passages
             .first()
             .is_some_and(|h| is_gold(q, &h.id, &h.text));
-        r.features.push(
-            serde_json::json!({
-                "id": q.id,
-                "answerable": !q.is_unanswerable(),
-                "kind": q.kind,
-                "top_gold": top_gold,
-                "coverage": a.relevance.coverage,
-                "keyword_coverage": a.relevance.keyword_coverage,
-                "semantic_z": a.relevance.semantic_z,
-                "semantic_cosine": a.relevance.semantic_cosine,
-                "top": a.passages.first().map(|h| &h.id),
-                "top_score": a.passages.first().map(|h| h.score),
-            }),
-        );
+        r.features.push(serde_json::json!({
+            "id": q.id,
+            "answerable": !q.is_unanswerable(),
+            "kind": q.kind,
+            "top_gold": top_gold,
+            "coverage": a.relevance.coverage,
+            "keyword_coverage": a.relevance.keyword_coverage,
+            "semantic_z": a.relevance.semantic_z,
+            "semantic_cosine": a.relevance.semantic_cosine,
+            "top": a.passages.first().map(|h| &h.id),
+            "top_score": a.passages.first().map(|h| h.score),
+        }));
         if let Some(kind) = &q.kind {
             let good = if q.is_unanswerable() {
                 !a.answered()

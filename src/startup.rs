@@ -65,7 +65,7 @@ impl SemanticSource {
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let progress = &mut |done: usize, total: usize| {
-            if done == 0 || done == total || done % 64 == 0 {
+            if done == 0 || done == total || done.is_multiple_of(64) {
                 eprintln!("embedding paragraphs: {done}/{total}");
             }
         };
@@ -87,7 +87,13 @@ pub fn build_engine(
     search: SearchSettings,
     semantic: &SemanticSource,
 ) -> Result<Engine, IndexError> {
-    let loaded = SearchIndex::load(corpus, index)?;
+    // Start-up is mostly jieba's dictionary and the model: on two cores the
+    // model opens (and the corpus is read) while the dictionary loads.
+    let loaded = std::thread::scope(|scope| {
+        scope.spawn(|| semantic.embedder());
+        scope.spawn(crate::index::analyzer::warm_up);
+        SearchIndex::load(corpus, index)
+    })?;
     let engine = Engine::with_index(loaded, search);
     let records = corpus.extension().is_some_and(|e| e == "jsonl");
     Ok(match semantic.index_for(&engine, records) {

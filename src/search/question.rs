@@ -550,15 +550,32 @@ pub(super) fn cue_of(folded: &str) -> Cue {
     ];
     // A sum of money asked for by what it is (奖金有多少, 学费几千).
     const MONEY_NOUNS: &[&str] = &[
-        "奖金", "奖励金", "工资", "薪水", "薪资", "月薪", "年薪", "学费", "租金", "房租",
-        "门票", "报名费", "罚款", "罚金", "赔偿金", "补贴", "预算", "花费", "票钱",
+        "奖金",
+        "奖励金",
+        "工资",
+        "薪水",
+        "薪资",
+        "月薪",
+        "年薪",
+        "学费",
+        "租金",
+        "房租",
+        "门票",
+        "报名费",
+        "罚款",
+        "罚金",
+        "赔偿金",
+        "补贴",
+        "预算",
+        "花费",
+        "票钱",
     ];
     const AMOUNT: &[&str] = &["多少", "几", "多高"];
     const LINK: &[&str] = &[
         "下载", "链接", "网址", "官网", "网站", "pdf", "download", "link", "url", "website",
     ];
-    let money_noun = MONEY_NOUNS.iter().any(|w| folded.contains(w))
-        && AMOUNT.iter().any(|w| folded.contains(w));
+    let money_noun =
+        MONEY_NOUNS.iter().any(|w| folded.contains(w)) && AMOUNT.iter().any(|w| folded.contains(w));
     if MONEY.iter().any(|w| folded.contains(w)) || money_noun {
         Cue::Money
     } else if LINK.iter().any(|w| folded.contains(w)) {
@@ -613,8 +630,18 @@ pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
             sentence.contains('岁') || sentence.contains("年龄") || sentence.contains("出生")
         }
         Cue::Link => [
-            "http", "www.", ".com", ".cn", ".org", "网址", "官网", "网站", "下载", "链接",
-            "二维码", "扫码",
+            "http",
+            "www.",
+            ".com",
+            ".cn",
+            ".org",
+            "网址",
+            "官网",
+            "网站",
+            "下载",
+            "链接",
+            "二维码",
+            "扫码",
         ]
         .iter()
         .any(|w| sentence.contains(w)),
