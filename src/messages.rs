@@ -224,3 +224,39 @@ pub fn button_context(lang: Lang) -> &'static str {
         Lang::En => "Context",
     }
 }
+
+/// Header of the page a "更多来源" press sends. The button carries the
+/// question's language, so an English answer's pages stay English.
+pub fn more_title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "更多来源：",
+        Lang::En => "More sources:",
+    }
+}
+
+/// Header of the paragraphs a "上下文" press sends (the article title follows).
+pub fn context_title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "上下文：",
+        Lang::En => "Context: ",
+    }
+}
+
+/// Said when the quoted paragraph stands alone in its article.
+pub fn no_context(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "（这段引文前后没有其他段落）",
+        Lang::En => "(No other paragraphs around this quote.)",
+    }
+}
+
+/// The label of paragraph `n` on a context page; `quoted` marks the one the
+/// answer quoted.
+pub fn paragraph_label(lang: Lang, n: usize, quoted: bool) -> String {
+    match (lang, quoted) {
+        (Lang::Zh, false) => format!("第{n}段"),
+        (Lang::Zh, true) => format!("第{n}段（引文所在段落）"),
+        (Lang::En, false) => format!("Paragraph {n}"),
+        (Lang::En, true) => format!("Paragraph {n} (the one quoted)"),
+    }
+}

@@ -12,6 +12,9 @@ use support::fake_telegram::{FakeTelegram, Fault, SentMessage};
 
 const WAIT: Duration = Duration::from_secs(20);
 const USER: i64 = 1001;
+/// An English question the lexical engine answers with enough sources for
+/// two pages of "More sources".
+const ENGLISH_QUESTION: &str = "What is the World Internet Conference?";
 
 async fn api() -> FakeTelegram {
     FakeTelegram::builder().token(TOKEN).start().await
@@ -76,6 +79,122 @@ async fn private_question_gets_a_quoted_cited_html_reply() {
         log.contains("question"),
         "one log line per question:\n{log}"
     );
+}
+
+/// The callback data of the button labelled `label` in a sent message.
+fn button(message: &SentMessage, label: &str) -> Option<String> {
+    let markup = message.reply_markup.as_ref()?;
+    // teloxide may send the keyboard as a JSON string.
+    let markup: serde_json::Value = match markup {
+        serde_json::Value::String(s) => serde_json::from_str(s).ok()?,
+        other => other.clone(),
+    };
+    markup["inline_keyboard"]
+        .as_array()?
+        .iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .find(|b| b["text"] == label)
+        .and_then(|b| b["callback_data"].as_str().map(str::to_string))
+}
+
+/// Presses the button labelled `label` under `message` (as `user`, in the
+/// private chat `user`) and returns the reply it sends, the `n`th message.
+async fn press(
+    api: &FakeTelegram,
+    user: i64,
+    message: &SentMessage,
+    label: &str,
+    n: usize,
+) -> SentMessage {
+    let data =
+        button(message, label).unwrap_or_else(|| panic!("no {label:?} button under {message:#?}"));
+    assert!(data.len() <= 64, "{data}");
+    api.callback_query(user, user, message.message_id, &data);
+    let page = expect_replies(api, n).await.remove(n - 1);
+    assert_eq!(page.reply_to, Some(message.message_id), "{page:#?}");
+    page
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_behind_the_buttons_speak_the_question_language() {
+    let api = api().await;
+    let _bot = Bot::start(&api, &[]);
+
+    // English: the answer, the pages "More sources" sends (each with its own
+    // "More sources" while sources remain) and the context are English around
+    // the Chinese quotes.
+    api.private_text(USER, USER, ENGLISH_QUESTION);
+    let answer = expect_replies(&api, 1).await.remove(0);
+    assert!(
+        answer.plain_text.starts_with("Answer"),
+        "{}",
+        answer.plain_text
+    );
+    let page = press(&api, USER, &answer, "More sources", 2).await;
+    assert!(
+        page.plain_text.starts_with("More sources:"),
+        "{}",
+        page.plain_text
+    );
+    assert!(!page.plain_text.contains("更多来源"), "{}", page.plain_text);
+    assert!(
+        page.plain_text.contains("1. 「"),
+        "Chinese quotes: {}",
+        page.plain_text
+    );
+    assert!(button(&page, "更多来源").is_none(), "{page:#?}");
+    let next = press(&api, USER, &page, "More sources", 3).await;
+    assert!(
+        next.plain_text.starts_with("More sources:"),
+        "the chain stays English: {}",
+        next.plain_text
+    );
+    let around = press(&api, USER, &answer, "Context", 4).await;
+    assert!(
+        around.plain_text.starts_with("Context: 《"),
+        "{}",
+        around.plain_text
+    );
+    assert!(
+        around.plain_text.contains("(the one quoted)"),
+        "{}",
+        around.plain_text
+    );
+    assert!(
+        !around.plain_text.contains("上下文") && !around.plain_text.contains("引文所在段落"),
+        "{}",
+        around.plain_text
+    );
+
+    // Chinese: everything stays Chinese.
+    let zh_user = USER + 1;
+    api.private_text(zh_user, zh_user, "世界互联网大会是什么？");
+    let answer = expect_replies(&api, 5).await.remove(4);
+    assert!(
+        answer.plain_text.starts_with("答："),
+        "{}",
+        answer.plain_text
+    );
+    let page = press(&api, zh_user, &answer, "更多来源", 6).await;
+    assert!(
+        page.plain_text.starts_with("更多来源："),
+        "{}",
+        page.plain_text
+    );
+    assert!(button(&page, "More sources").is_none(), "{page:#?}");
+    let next = press(&api, zh_user, &page, "更多来源", 7).await;
+    assert!(
+        next.plain_text.starts_with("更多来源："),
+        "{}",
+        next.plain_text
+    );
+    let around = press(&api, zh_user, &answer, "上下文", 8).await;
+    assert!(
+        around.plain_text.contains("引文所在段落"),
+        "{}",
+        around.plain_text
+    );
+    assert!(api.rejected().is_empty(), "{:?}", api.rejected());
 }
 
 #[tokio::test(flavor = "multi_thread")]

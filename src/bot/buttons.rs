@@ -9,10 +9,14 @@
 //! is signed: HMAC-SHA256 with a key kept in the data directory, cut to 64
 //! bits. Data we did not make, or altered by one character, is refused.
 //!
-//! Format: `2<action>:<fingerprint>:<body>:<mac>`, indices in base 36, e.g.
+//! Format: `2<action>[e]:<fingerprint>:<body>:<mac>`, indices in base 36, e.g.
 //! `2m:3fa9c1:b.1k.2:<mac>` (more sources: passages 11, 56, 2) or
 //! `2d:3fa9c1:9c0e77a1:3.b:<mac>` (👎 on the answer to question hash 9c0e77a1
-//! that showed passages 3 and 11), the MAC as 16 hex digits.
+//! that showed passages 3 and 11), the MAC as 16 hex digits. An `e` after
+//! the action of 更多来源 / 上下文 (`2me:…`) says the question was English, so
+//! the page a press sends is too; without it the page is Chinese — so the
+//! data of every Chinese answer, and of buttons made before the flag existed,
+//! is unchanged and still accepted. The flag is signed like the rest.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -88,10 +92,11 @@ fn from_hex(hex: &str) -> Option<Vec<u8>> {
 /// What a press asks for, decoded and checked against the current engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Show these passages (the next page of sources).
-    More(Vec<usize>),
-    /// Show the paragraphs around this passage.
-    Context(usize),
+    /// Show these passages (the next page of sources), the bot's words in
+    /// the language of the question answered.
+    More(Vec<usize>, Lang),
+    /// Show the paragraphs around this passage, likewise.
+    Context(usize, Lang),
     /// 👍 (`up = true`) or 👎 on an answer.
     Vote {
         up: bool,
@@ -132,19 +137,20 @@ pub fn question_hash(question: &str) -> String {
 /// Encodes and signs `action` for `fingerprint`. Lists are cut (from the end)
 /// until the data fits Telegram's 64 bytes.
 pub fn encode(action: &Action, fingerprint: &str, key: &ButtonKey) -> String {
-    let (tag, mut body): (char, Vec<String>) = match action {
-        Action::More(list) => ('m', vec![list_body(list)]),
-        Action::Context(n) => ('c', vec![base36(*n)]),
+    let (tag, lang, mut body): (char, Lang, Vec<String>) = match action {
+        Action::More(list, lang) => ('m', *lang, vec![list_body(list)]),
+        Action::Context(n, lang) => ('c', *lang, vec![base36(*n)]),
         Action::Vote {
             up,
             question,
             passages,
         } => (
             if *up { 'u' } else { 'd' },
+            Lang::Zh,
             vec![question.clone(), list_body(passages)],
         ),
     };
-    let head = format!("{VERSION}{tag}:{fingerprint}:");
+    let head = format!("{VERSION}{tag}{}:{fingerprint}:", lang_flag(lang));
     loop {
         let data = format!("{head}{}", body.join(":"));
         if data.len() + 1 + 2 * MAC_BYTES <= MAX_DATA_BYTES {
@@ -174,12 +180,19 @@ pub fn decode(
     let mut fields = signed.split(':');
     let head = fields.next().ok_or(DataError::Forged)?;
     let mut chars = head.chars();
-    let (Some(version), Some(tag), None) = (chars.next(), chars.next(), chars.next()) else {
+    let (Some(version), Some(tag), flag, None) =
+        (chars.next(), chars.next(), chars.next(), chars.next())
+    else {
         return Err(DataError::Forged);
     };
     if !version.is_ascii_digit() || !"mcud".contains(tag) {
         return Err(DataError::Forged);
     }
+    let lang = match flag {
+        None => Lang::Zh,
+        Some('e') if "mc".contains(tag) => Lang::En,
+        Some(_) => return Err(DataError::Forged),
+    };
     if version != VERSION {
         return Err(DataError::Stale);
     }
@@ -208,8 +221,8 @@ pub fn decode(
         Ok(list)
     };
     let action = match tag {
-        'm' => Action::More(list(fields.next().ok_or(DataError::Forged)?)?),
-        'c' => Action::Context(index(fields.next().ok_or(DataError::Forged)?)?),
+        'm' => Action::More(list(fields.next().ok_or(DataError::Forged)?)?, lang),
+        'c' => Action::Context(index(fields.next().ok_or(DataError::Forged)?)?, lang),
         _ => {
             let question = fields.next().ok_or(DataError::Forged)?;
             if question.len() != 8 || !question.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -251,7 +264,7 @@ pub fn answer_keyboard(
     }
     first_row.push(InlineKeyboardButton::callback(
         messages::button_context(lang),
-        encode(&Action::Context(best.passage), fingerprint, key),
+        encode(&Action::Context(best.passage, lang), fingerprint, key),
     ));
     let vote = |up: bool| Action::Vote {
         up,
@@ -265,7 +278,8 @@ pub fn answer_keyboard(
     Some(InlineKeyboardMarkup::new(vec![first_row, second_row]))
 }
 
-/// "更多来源" for the passages in `rest` (a page of them is shown per press).
+/// "更多来源" for the passages in `rest` (a page of them is shown per press),
+/// labelled in `lang` and sending its pages in `lang`.
 pub fn more_button(
     rest: &[usize],
     lang: Lang,
@@ -274,8 +288,17 @@ pub fn more_button(
 ) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(
         messages::button_more(lang),
-        encode(&Action::More(rest.to_vec()), fingerprint, key),
+        encode(&Action::More(rest.to_vec(), lang), fingerprint, key),
     )
+}
+
+/// The head's language flag: none for Chinese (the data as it was before
+/// the flag existed), `e` for English.
+fn lang_flag(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "",
+        Lang::En => "e",
+    }
 }
 
 fn list_body(list: &[usize]) -> String {
@@ -328,18 +351,41 @@ mod tests {
                 .map(|b| b.text)
                 .collect()
         };
+        // The language of each 更多来源 / 上下文 press, read back from its data.
+        let langs = |answer: &Answer| -> Vec<Lang> {
+            answer_keyboard(answer, 1, FP, &key())
+                .expect("a keyboard")
+                .inline_keyboard
+                .concat()
+                .into_iter()
+                .filter_map(|b| match b.kind {
+                    teloxide::types::InlineKeyboardButtonKind::CallbackData(data) => {
+                        decode(&data, FP, engine.index().passages.len(), &key()).ok()
+                    }
+                    _ => None,
+                })
+                .filter_map(|action| match action {
+                    Action::More(_, lang) | Action::Context(_, lang) => Some(lang),
+                    Action::Vote { .. } => None,
+                })
+                .collect()
+        };
         assert!(labels(&answer).contains(&"上下文".to_string()));
+        assert_eq!(langs(&answer), [Lang::Zh, Lang::Zh]);
         answer.question = "Where was the Wuzhen summit held?".to_string();
         let english = labels(&answer);
         assert!(english.contains(&"Context".to_string()), "{english:?}");
         assert!(!english.iter().any(|l| l == "上下文"), "{english:?}");
+        assert_eq!(langs(&answer), [Lang::En, Lang::En], "{english:?}");
     }
 
     #[test]
     fn round_trips_every_action() {
         let actions = [
-            Action::More(vec![0, 35, 36, 1295, 5000]),
-            Action::Context(77),
+            Action::More(vec![0, 35, 36, 1295, 5000], Lang::Zh),
+            Action::More(vec![0, 35, 36, 1295, 5000], Lang::En),
+            Action::Context(77, Lang::Zh),
+            Action::Context(77, Lang::En),
             Action::Vote {
                 up: false,
                 question: question_hash("乌镇峰会在哪里举行？"),
@@ -356,18 +402,71 @@ mod tests {
     #[test]
     fn long_lists_are_cut_to_64_bytes() {
         let list: Vec<usize> = (40_000..40_030).collect();
-        let data = encode(&Action::More(list.clone()), FP, &key());
-        assert!(data.len() <= MAX_DATA_BYTES, "{data}");
-        let Ok(Action::More(decoded)) = decode(&data, FP, 50_000, &key()) else {
-            panic!("{data}");
-        };
-        assert!(!decoded.is_empty());
-        assert_eq!(decoded, list[..decoded.len()]);
+        for lang in [Lang::Zh, Lang::En] {
+            let data = encode(&Action::More(list.clone(), lang), FP, &key());
+            assert!(data.len() <= MAX_DATA_BYTES, "{data}");
+            let Ok(Action::More(decoded, decoded_lang)) = decode(&data, FP, 50_000, &key()) else {
+                panic!("{data}");
+            };
+            assert_eq!(decoded_lang, lang, "{data}");
+            assert!(!decoded.is_empty());
+            assert_eq!(decoded, list[..decoded.len()]);
+        }
+    }
+
+    #[test]
+    fn the_language_travels_signed_in_the_data() {
+        let signed = |body: &str| format!("{body}:{}", key().sign(body));
+        let zh = encode(&Action::More(vec![11, 56, 2], Lang::Zh), FP, &key());
+        let en = encode(&Action::More(vec![11, 56, 2], Lang::En), FP, &key());
+        assert_eq!(
+            zh,
+            signed("2m:00ab12:b.1k.2"),
+            "Chinese data as before the flag"
+        );
+        assert_eq!(en, signed("2me:00ab12:b.1k.2"));
+        assert_eq!(
+            decode(&en, FP, 100, &key()),
+            Ok(Action::More(vec![11, 56, 2], Lang::En))
+        );
+        assert_eq!(
+            decode(&signed("2c:00ab12:5"), FP, 100, &key()),
+            Ok(Action::Context(5, Lang::Zh)),
+            "a button made before the flag: Chinese, as it always was"
+        );
+        assert_eq!(
+            decode(&signed("2ce:00ab12:5"), FP, 100, &key()),
+            Ok(Action::Context(5, Lang::En))
+        );
+        // Adding or dropping the flag without the key breaks the MAC.
+        let (zh_signed, zh_mac) = zh.rsplit_once(':').unwrap();
+        let added = format!("{}:{zh_mac}", zh_signed.replacen("2m:", "2me:", 1));
+        let dropped = en.replacen("2me:", "2m:", 1);
+        for forged in [
+            added,
+            dropped,
+            signed("2mf:00ab12:1"),
+            signed("2mE:00ab12:1"),
+            signed("2mee:00ab12:1"),
+            signed("2ue:00ab12:9c0e77a1:1"),
+            signed("2de:00ab12:9c0e77a1:1"),
+        ] {
+            assert_eq!(
+                decode(&forged, FP, 100, &key()),
+                Err(DataError::Forged),
+                "{forged}"
+            );
+        }
+        assert_eq!(
+            decode(&en, "ffffff", 100, &key()),
+            Err(DataError::Stale),
+            "English data of another corpus is stale, like Chinese"
+        );
     }
 
     #[test]
     fn any_altered_character_is_refused() {
-        let data = encode(
+        let vote = encode(
             &Action::Vote {
                 up: true,
                 question: question_hash("蓝皮书是哪个机构编写的？"),
@@ -376,28 +475,31 @@ mod tests {
             FP,
             &key(),
         );
+        let english = encode(&Action::More(vec![3, 11, 12], Lang::En), FP, &key());
         let alphabet = "0123456789abcdefghijklmnopqrstuvwxyz:.";
-        for (at, original) in data.char_indices() {
-            for c in alphabet.chars().filter(|&c| c != original) {
-                let mut altered = data.clone();
-                altered.replace_range(at..at + original.len_utf8(), c.encode_utf8(&mut [0; 4]));
-                assert!(
-                    decode(&altered, FP, 10_000, &key()).is_err(),
-                    "{altered} was accepted"
-                );
+        for data in [vote, english] {
+            for (at, original) in data.char_indices() {
+                for c in alphabet.chars().filter(|&c| c != original) {
+                    let mut altered = data.clone();
+                    altered.replace_range(at..at + original.len_utf8(), c.encode_utf8(&mut [0; 4]));
+                    assert!(
+                        decode(&altered, FP, 10_000, &key()).is_err(),
+                        "{altered} was accepted"
+                    );
+                }
             }
+            let other_key = ButtonKey::new([8; 32]);
+            assert_eq!(
+                decode(&data, FP, 10_000, &other_key),
+                Err(DataError::Forged),
+                "data signed with another key"
+            );
         }
-        let other_key = ButtonKey::new([8; 32]);
-        assert_eq!(
-            decode(&data, FP, 10_000, &other_key),
-            Err(DataError::Forged),
-            "data signed with another key"
-        );
     }
 
     #[test]
     fn stale_and_forged_data_are_told_apart() {
-        let data = encode(&Action::Context(5), FP, &key());
+        let data = encode(&Action::Context(5, Lang::Zh), FP, &key());
         assert_eq!(decode(&data, "ffffff", 100, &key()), Err(DataError::Stale));
         assert_eq!(
             decode("1c:00ab12:5", FP, 100, &key()),

@@ -4,6 +4,8 @@
 //! the answer others in a group may be reading (or have quoted) stays as it
 //! was, and each expansion can itself be replied to or forwarded. The more
 //! message carries its own "更多来源" while sources remain, so the pages chain.
+//! Both speak the language the button carries (that of the question answered),
+//! so under an English answer every page is English but for the quotes.
 //!
 //! Every press is answered with answerCallbackQuery (Telegram shows a spinner
 //! until then); stale or forged data gets a short notice and nothing else.
@@ -84,7 +86,7 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
         }
     };
     match action {
-        Action::More(list) => {
+        Action::More(list, lang) => {
             toast(ctx, &query, None).await;
             let page = list.len().min(buttons::MORE_PAGE);
             let shown = list[..page].to_vec();
@@ -92,7 +94,7 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
                 let shown: Vec<Arc<Passage>> =
                     shown.iter().filter_map(|&n| engine.passage(n)).collect();
                 let shown: Vec<&Passage> = shown.iter().map(|p| &**p).collect();
-                passages::more_sources(&shown, 1)
+                passages::more_sources(&shown, 1, lang)
             })
             .await
             else {
@@ -100,23 +102,22 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
             };
             let keyboard = (page < list.len()).then(|| {
                 ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(vec![vec![
-                    // A later page does not know the question's language.
-                    buttons::more_button(
-                        &list[page..],
-                        messages::Lang::Zh,
-                        &fingerprint,
-                        &ctx.button_key,
-                    ),
+                    buttons::more_button(&list[page..], lang, &fingerprint, &ctx.button_key),
                 ]]))
             });
             send::reply(ctx, message, markup_html, keyboard).await;
         }
-        Action::Context(n) => {
+        Action::Context(n, lang) => {
             toast(ctx, &query, None).await;
             let markup_html = read_passages(&engine, move |engine| {
                 let at = engine.passage(n)?;
                 let (before, after) = engine.index().neighbours(n);
-                Some(passages::context(before.as_deref(), &at, after.as_deref()))
+                Some(passages::context(
+                    before.as_deref(),
+                    &at,
+                    after.as_deref(),
+                    lang,
+                ))
             })
             .await
             .flatten();
