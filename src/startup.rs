@@ -47,10 +47,16 @@ impl SemanticSource {
             .clone()
     }
 
+    /// Whether a corpus of records (JSONL) or of articles gets the semantic
+    /// retriever: records only with `[semantic] jsonl`.
+    fn serves(&self, records: bool) -> bool {
+        !records || self.settings.jsonl
+    }
+
     /// Vectors of every passage of `engine`, as a semantic index (`None`: off,
     /// unavailable, or a JSONL corpus while `[semantic] jsonl` is off).
     fn index_for(&self, engine: &Engine, records: bool) -> Option<SemanticIndex> {
-        if records && !self.settings.jsonl {
+        if !self.serves(records) {
             return None;
         }
         let embedder = self.embedder()?;
@@ -87,15 +93,18 @@ pub fn build_engine(
     search: SearchSettings,
     semantic: &SemanticSource,
 ) -> Result<Engine, IndexError> {
+    let records = corpus.extension().is_some_and(|e| e == "jsonl");
     // Start-up is mostly jieba's dictionary and the model: on two cores the
-    // model opens (and the corpus is read) while the dictionary loads.
+    // model opens (when this corpus uses it) while the dictionary loads and
+    // the corpus is read.
     let loaded = std::thread::scope(|scope| {
-        scope.spawn(|| semantic.embedder());
+        if semantic.serves(records) {
+            scope.spawn(|| semantic.embedder());
+        }
         scope.spawn(crate::index::analyzer::warm_up);
         SearchIndex::load(corpus, index)
     })?;
     let engine = Engine::with_index(loaded, search);
-    let records = corpus.extension().is_some_and(|e| e == "jsonl");
     Ok(match semantic.index_for(&engine, records) {
         Some(vectors) => engine.with_semantic(vectors),
         None => engine,
