@@ -259,9 +259,8 @@ impl Report {
 /// calibrated on. Asks every question again, so only for `eval --dump`.
 pub fn explain_into(report: &mut Report, questions: &[EvalQuestion], engine: &Engine) {
     for (features, q) in report.features.iter_mut().zip(questions) {
-        let explanation = engine.explain(&q.question);
-        let candidates: Vec<serde_json::Value> = explanation
-            .candidates
+        let candidates: Vec<serde_json::Value> = engine
+            .explain(&q.question)
             .into_iter()
             .map(|c| {
                 let gold = engine
@@ -273,7 +272,6 @@ pub fn explain_into(report: &mut Report, questions: &[EvalQuestion], engine: &En
             })
             .collect();
         features["candidates"] = candidates.into();
-        features["absent_keyword_share"] = explanation.absent_keyword_share.into();
     }
 }
 

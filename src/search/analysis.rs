@@ -67,8 +67,6 @@ pub(super) struct Unit {
     pub weight: f32,
     /// Long enough to mean something on its own (2+ chars).
     pub content: bool,
-    /// Neither as typed, nor by an alias, nor by sound in any passage.
-    pub absent: bool,
 }
 
 impl Unit {
@@ -135,25 +133,6 @@ pub(super) struct Analysis {
     pub cue: Cue,
 }
 
-impl Analysis {
-    /// Share of the keyword weight the corpus lacks entirely: what the
-    /// question asks about that no passage mentions in any form.
-    pub fn absent_keyword_share(&self) -> f32 {
-        let total: f32 = self.keywords.iter().map(|k| k.weight).sum();
-        let absent: f32 = self
-            .keywords
-            .iter()
-            .filter(|k| k.absent)
-            .map(|k| k.weight)
-            .sum();
-        if total > 0.0 {
-            absent / total
-        } else {
-            0.0
-        }
-    }
-}
-
 /// Weights of the question's units from the corpus statistics.
 struct Weigher<'a> {
     statistics: &'a Statistics<'a>,
@@ -215,16 +194,12 @@ impl Weigher<'_> {
         let spec = forms.iter().map(|f| specificity(f)).fold(0.0f32, f32::max);
         let share = BASE_SHARE + (1.0 - BASE_SHARE) * spec;
         let typed = forms.first().cloned().unwrap_or_default();
-        let (weight, homophones, absent) = if present > 0 {
-            (self.idf(present) * share, None, false)
+        let (weight, homophones) = if present > 0 {
+            (self.idf(present) * share, None)
         } else {
             match self.homophone_df(&typed) {
-                0 => (self.idf(0) * spec, None, true),
-                df => (
-                    self.idf(df) * share,
-                    Some(homophone_unit_terms(&typed)),
-                    false,
-                ),
+                0 => (self.idf(0) * spec, None),
+                df => (self.idf(df) * share, Some(homophone_unit_terms(&typed))),
             }
         };
         Unit {
@@ -232,7 +207,6 @@ impl Weigher<'_> {
             homophones,
             weight,
             content,
-            absent,
         }
     }
 
@@ -249,7 +223,6 @@ impl Weigher<'_> {
             homophones: None,
             weight,
             content: char_len(text) >= 2,
-            absent: df == 0,
         }
     }
 }

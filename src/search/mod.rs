@@ -116,15 +116,6 @@ struct Ranking {
     latin: bool,
 }
 
-/// What the gate sees of one question ([`Engine::explain`]).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Explanation {
-    /// [`Analysis::absent_keyword_share`].
-    pub absent_keyword_share: f32,
-    /// Best first.
-    pub candidates: Vec<ScoredPassage>,
-}
-
 /// One candidate passage and the features the gate judges it on
 /// ([`Engine::explain`]).
 #[derive(Debug, Clone, Serialize)]
@@ -232,11 +223,11 @@ impl Engine {
     /// Every candidate passage of `question` with the features the gate sees,
     /// best first, whether or not the gate would quote the best one: what
     /// `eval --dump` writes for calibrating the gate.
-    pub fn explain(&self, question: &str) -> Explanation {
+    pub fn explain(&self, question: &str) -> Vec<ScoredPassage> {
         let Some(ranking) = self.rank_question(question).1 else {
-            return Explanation::default();
+            return Vec::new();
         };
-        let candidates = ranking
+        ranking
             .ranked
             .iter()
             .filter_map(|r| {
@@ -250,11 +241,7 @@ impl Engine {
                     semantic_cosine: ranking.semantic.then_some(r.semantic_cosine),
                 })
             })
-            .collect();
-        Explanation {
-            absent_keyword_share: ranking.analysis.absent_keyword_share(),
-            candidates,
-        }
+            .collect()
     }
 
     /// The answer so far (outcome `Empty`, `Greeting` or `NotFound`) and, when
