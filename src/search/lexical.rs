@@ -45,18 +45,7 @@ pub(super) fn candidates(
     statistics: &Statistics,
     limit: usize,
 ) -> tantivy::Result<Vec<Candidate>> {
-    let mut terms: Vec<(Term, f32)> = Vec::new();
-    let mut add = |field, texts: &[String], boost: f32| {
-        terms.extend(
-            texts
-                .iter()
-                .map(|t| (Term::from_field_text(field, t), boost)),
-        );
-    };
-    add(fields.words, &analysis.words, WORDS_BOOST);
-    add(fields.bigrams, &analysis.bigrams, BIGRAMS_BOOST);
-    add(fields.title, &analysis.title_bigrams, TITLE_BOOST);
-    add(fields.homophones, &analysis.homophones, HOMOPHONES_BOOST);
+    let terms = query_terms(analysis, fields);
     let passage_numbers = statistics
         .searcher()
         .segment_readers()
@@ -80,6 +69,23 @@ pub(super) fn candidates(
         best.offer(bm25, || passage(address));
     }
     Ok(best.hits)
+}
+
+/// The question's terms in every field, each with its field's boost.
+fn query_terms(analysis: &Analysis, fields: Fields) -> Vec<(Term, f32)> {
+    [
+        (fields.words, &analysis.words, WORDS_BOOST),
+        (fields.bigrams, &analysis.bigrams, BIGRAMS_BOOST),
+        (fields.title, &analysis.title_bigrams, TITLE_BOOST),
+        (fields.homophones, &analysis.homophones, HOMOPHONES_BOOST),
+    ]
+    .into_iter()
+    .flat_map(|(field, texts, boost)| {
+        texts
+            .iter()
+            .map(move |t| (Term::from_field_text(field, t), boost))
+    })
+    .collect()
 }
 
 /// tantivy's own evaluation: an OR of boosted term queries.
@@ -379,18 +385,7 @@ mod tests {
                 &statistics,
                 &index.synonyms,
             );
-            let mut terms: Vec<(Term, f32)> = Vec::new();
-            for (field, texts, boost) in [
-                (index.fields.words, &analysis.words, WORDS_BOOST),
-                (index.fields.bigrams, &analysis.bigrams, BIGRAMS_BOOST),
-                (index.fields.title, &analysis.title_bigrams, TITLE_BOOST),
-            ] {
-                terms.extend(
-                    texts
-                        .iter()
-                        .map(|t| (Term::from_field_text(field, t), boost)),
-                );
-            }
+            let terms = query_terms(&analysis, index.fields);
             // Pruning on, however small the index.
             let ours = exhaustive(&terms, &statistics, 10, 0, passage).unwrap();
             let theirs = block_wand(terms, &statistics, 10).unwrap();
