@@ -342,21 +342,18 @@ mod tests {
         let engine = Engine::new(&corpus, Default::default()).expect("index builds");
         let mut answer = engine.ask("乌镇峰会在哪里举行？");
         assert!(answer.answered());
-        let labels = |answer: &Answer| -> Vec<String> {
+        let buttons = |answer: &Answer| {
             answer_keyboard(answer, 1, FP, &key())
                 .expect("a keyboard")
                 .inline_keyboard
                 .concat()
-                .into_iter()
-                .map(|b| b.text)
-                .collect()
+        };
+        let labels = |answer: &Answer| -> Vec<String> {
+            buttons(answer).into_iter().map(|b| b.text).collect()
         };
         // The language of each 更多来源 / 上下文 press, read back from its data.
         let langs = |answer: &Answer| -> Vec<Lang> {
-            answer_keyboard(answer, 1, FP, &key())
-                .expect("a keyboard")
-                .inline_keyboard
-                .concat()
+            buttons(answer)
                 .into_iter()
                 .filter_map(|b| match b.kind {
                     teloxide::types::InlineKeyboardButtonKind::CallbackData(data) => {
