@@ -1,6 +1,6 @@
 //! The command line: one function per command, each saying what it is for.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -365,24 +365,17 @@ fn ask(config: &Config, json: bool, question: &[String]) -> Result<ExitCode, App
         writeln!(out, "{}", show(&question.join(" ")))?;
         return Ok(ExitCode::SUCCESS);
     }
-    // Batch mode: one answer per line, flushed as we go so a pipe sees answers
-    // while questions are still coming.
-    let mut out = stdout.lock();
-    for line in std::io::stdin().lock().lines() {
-        let line = match line {
-            Ok(line) => line,
-            // A line that is not UTF-8 still gets its (empty-question) answer.
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => String::new(),
-            Err(e) => return Err(e.into()),
-        };
-        let shown = show(&line);
-        if json {
-            writeln!(out, "{shown}")?;
-        } else {
-            writeln!(out, "{shown}\n")?;
-        }
-        out.flush()?;
-    }
+    // Batch mode: one answer per line, in question order, written as soon as
+    // it is ready; questions are answered on every core.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let separator = if json { "" } else { "\n" };
+    crate::batch::answer_lines(
+        std::io::BufReader::new(std::io::stdin()),
+        &mut stdout.lock(),
+        separator,
+        workers,
+        show,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -6,6 +6,7 @@
 //! `startup` assembles an engine for `cli` and `reload`; `bot`, `ops` and
 //! `reload` share the leaf `shutdown`.
 
+pub mod batch;
 pub mod bot;
 pub mod check;
 pub mod cli;

@@ -128,6 +128,31 @@ fn ask_json_batch_answers_each_stdin_line_in_order() {
 }
 
 #[test]
+fn ask_batch_answers_each_line_before_the_next_arrives() {
+    use std::io::{BufRead, BufReader};
+    let mut child = bin()
+        .args(["ask", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap());
+    // A conversation over a pipe: each answer must come while stdin is still
+    // open (answers held back for later questions would hang here).
+    for q in ["乌镇峰会在哪里举行？", "", "曹振南是谁？"] {
+        writeln!(stdin, "{q}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        answers.read_line(&mut line).unwrap();
+        let answer: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(answer["question"], q);
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
 fn global_corpus_flag_works_before_and_after_the_subcommand() {
     let dir = tempdir("jsonl");
     let file = dir.join("c.jsonl");
