@@ -31,7 +31,7 @@ pub struct Passage {
     pub folded_sentences: Vec<Range<usize>>,
     /// Which sentences hold which terms (see [`TermMap`]).
     pub terms: TermMap,
-    /// The same with the terms by sound, built on first use.
+    /// The terms by sound, built on first use.
     sound_terms: OnceLock<TermMap>,
 }
 
@@ -45,11 +45,11 @@ pub enum PassageKind {
 }
 
 impl Passage {
-    /// [`Passage::terms`] with the homophone form of every pair of ideographs
-    /// too (for questions with a pinyin typo; most never need it).
+    /// The homophone form of every pair of ideographs, by sentence (for
+    /// questions with a pinyin typo; most never need it).
     pub fn sound_terms(&self) -> &TermMap {
         self.sound_terms
-            .get_or_init(|| TermMap::build_with_sounds(&self.folded, &self.folded_sentences))
+            .get_or_init(|| TermMap::build_sounds(&self.folded, &self.folded_sentences))
     }
 
     /// The citation line: 《标题》第N段 · 新华社 2024-11-21.

@@ -8,7 +8,9 @@
 //!
 //! Terms are the units of [`crate::index::analyzer::bigrams`] plus every single
 //! ideograph: a question word of one or more chars is present in a sentence
-//! when all its terms are.
+//! when all its terms are. Pairs of ideographs by sound (pinyin typos) are
+//! kept in a second table of the same shape, built only when a question
+//! needs it.
 
 use std::ops::Range;
 
@@ -29,48 +31,21 @@ fn fnv(start: u32, bytes: impl Iterator<Item = u8>) -> u32 {
 
 /// [`hash`] of the text of `chars`, without building it.
 fn hash_chars(chars: &[char]) -> u32 {
-    extend_chars(FNV_START, chars)
-}
-
-/// The hash `start` continued with the UTF-8 bytes of `chars`.
-fn extend_chars(start: u32, chars: &[char]) -> u32 {
-    chars.iter().fold(start, |h, c| {
+    chars.iter().fold(FNV_START, |h, c| {
         let mut buf = [0u8; 4];
         fnv(h, c.encode_utf8(&mut buf).bytes())
     })
 }
 
-/// Marks the hash of a homophone term, so it never equals an exact one.
-const HOMOPHONE_MARK: char = '\u{1}';
-
-fn homophone_hash(folded_pair: &str) -> u32 {
-    fnv(hash_chars(&[HOMOPHONE_MARK]), folded_pair.bytes())
-}
-
-/// [`homophone_hash`] of the text of `chars`, without building it.
-fn homophone_hash_chars(chars: &[char]) -> u32 {
-    extend_chars(hash_chars(&[HOMOPHONE_MARK]), chars)
-}
-
 /// Calls `emit` with the hash of every term of folded `text` and its byte
-/// offset: the terms of [`bigram_spans`], every single ideograph (so that a
-/// one-char question word is found inside a run as well) and, with
-/// `sounds`, the homophone form of every pair of ideographs
-/// ([`crate::index::homophone`]).
-fn for_each_term(text: &str, sounds: bool, mut emit: impl FnMut(u32, usize)) {
+/// offset: the terms of [`bigram_spans`] and every single ideograph (so that
+/// a one-char question word is found inside a run as well).
+fn for_each_term(text: &str, mut emit: impl FnMut(u32, usize)) {
     let (starts, chars): (Vec<usize>, Vec<char>) = text.char_indices().unzip();
     let byte = |i: usize| starts.get(i).copied().unwrap_or(text.len());
-    let homophones = if sounds {
-        fold_homophones(text)
-    } else {
-        String::new()
-    };
     for span in bigram_spans(&chars) {
         let range = byte(span.start)..byte(span.end);
         emit(hash(&text[range.clone()]), range.start);
-        if sounds && is_ideograph_pair(&chars, &span) {
-            emit(homophone_hash(&homophones[range.clone()]), range.start);
-        }
     }
     for (i, &c) in chars.iter().enumerate() {
         if is_han(c) {
@@ -79,21 +54,68 @@ fn for_each_term(text: &str, sounds: bool, mut emit: impl FnMut(u32, usize)) {
     }
 }
 
+/// Calls `emit` with the homophone hash of every pair of ideographs of folded
+/// `text` ([`crate::index::homophone`]) and its byte offset.
+fn for_each_sound_term(text: &str, mut emit: impl FnMut(u32, usize)) {
+    let chars: Vec<char> = text.chars().collect();
+    let sounds: Vec<char> = fold_homophones(text).chars().collect();
+    let mut byte = 0;
+    let mut starts = Vec::with_capacity(chars.len());
+    for c in &chars {
+        starts.push(byte);
+        byte += c.len_utf8();
+    }
+    for span in bigram_spans(&chars) {
+        if is_ideograph_pair(&chars, &span) {
+            emit(hash_chars(&sounds[span.clone()]), starts[span.start]);
+        }
+    }
+}
+
 /// The term hashes a piece of question text matches when it is typed with
-/// pinyin homophones: pairs of ideographs by sound, everything else exactly.
-pub fn homophone_unit_terms(folded: &str) -> Vec<u32> {
-    let chars: Vec<char> = folded.chars().collect();
-    let sounds: Vec<char> = fold_homophones(folded).chars().collect();
-    bigram_spans(&chars)
-        .into_iter()
-        .map(|span| {
+/// pinyin homophones: pairs of ideographs by sound (looked up in
+/// [`crate::index::Passage::sound_terms`]), everything else exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoundTerms {
+    pub sounds: Vec<u32>,
+    pub exact: Vec<u32>,
+}
+
+impl SoundTerms {
+    pub fn of(folded: &str) -> SoundTerms {
+        let chars: Vec<char> = folded.chars().collect();
+        let sounds: Vec<char> = fold_homophones(folded).chars().collect();
+        let mut terms = SoundTerms {
+            sounds: Vec::new(),
+            exact: Vec::new(),
+        };
+        for span in bigram_spans(&chars) {
             if is_ideograph_pair(&chars, &span) {
-                homophone_hash_chars(&sounds[span])
+                terms.sounds.push(hash_chars(&sounds[span]));
             } else {
-                hash_chars(&chars[span])
+                terms.exact.push(hash_chars(&chars[span]));
             }
-        })
-        .collect()
+        }
+        terms
+    }
+
+    /// Sentences holding all the terms, by sound in `sound_map` and exactly in
+    /// `exact_map` (0 if there are no terms or any is missing).
+    pub fn mask_in(&self, exact_map: &TermMap, sound_map: &TermMap) -> u64 {
+        if self.sounds.is_empty() && self.exact.is_empty() {
+            return 0;
+        }
+        let exact = self.exact.iter().map(|&t| (exact_map, t));
+        let sounds = self.sounds.iter().map(|&t| (sound_map, t));
+        let mut mask = u64::MAX;
+        for (map, t) in exact.chain(sounds) {
+            mask &= map.mask(t);
+            if mask == 0 {
+                break;
+            }
+        }
+        mask
+    }
 }
 
 /// The term hashes a piece of question text must all match: its
@@ -117,20 +139,28 @@ impl TermMap {
     /// Builds the map of folded `text` whose sentences are `sentences` (byte
     /// ranges): exact terms only.
     pub fn build(text: &str, sentences: &[Range<usize>]) -> TermMap {
-        TermMap::build_terms(text, sentences, false)
+        TermMap::build_terms(text, sentences)
     }
 
-    /// [`TermMap::build`] with the homophone terms as well: needed only for
+    /// The map of the homophone terms of folded `text` alone: needed only for
     /// questions with a pinyin typo, so built when one comes
     /// ([`crate::index::Passage::sound_terms`]).
-    pub fn build_with_sounds(text: &str, sentences: &[Range<usize>]) -> TermMap {
-        TermMap::build_terms(text, sentences, true)
+    pub fn build_sounds(text: &str, sentences: &[Range<usize>]) -> TermMap {
+        TermMap::from_terms(sentences, |emit| for_each_sound_term(text, emit))
     }
 
-    fn build_terms(text: &str, sentences: &[Range<usize>], sounds: bool) -> TermMap {
+    fn build_terms(text: &str, sentences: &[Range<usize>]) -> TermMap {
+        TermMap::from_terms(sentences, |emit| for_each_term(text, emit))
+    }
+
+    /// The map of the terms `terms` emits (hash, byte offset).
+    fn from_terms(
+        sentences: &[Range<usize>],
+        terms: impl FnOnce(&mut dyn FnMut(u32, usize)),
+    ) -> TermMap {
         let starts: Vec<usize> = sentences.iter().map(|r| r.start).collect();
         let mut entries: Vec<(u32, u64)> = Vec::new();
-        for_each_term(text, sounds, |term, at| {
+        terms(&mut |term, at| {
             let sentence = starts
                 .partition_point(|&s| s <= at)
                 .saturating_sub(1)
@@ -257,7 +287,8 @@ mod tests {
     fn finds_words_by_sentence() {
         let text = "蓝皮书由中国网络空间研究院编写。5g网络很快。";
         let sentences = [0..48, 48..text.len()];
-        let map = TermMap::build_with_sounds(text, &sentences);
+        let map = TermMap::build(text, &sentences);
+        let sounds = TermMap::build_sounds(text, &sentences);
         assert_eq!(map.mask_all(&unit_terms("研究院")), 0b01);
         assert_eq!(map.mask_all(&unit_terms("网络")), 0b11);
         assert_eq!(map.mask_all(&unit_terms("5g")), 0b10);
@@ -265,8 +296,11 @@ mod tests {
         assert_eq!(map.mask_all(&unit_terms("熊猫")), 0);
         assert_eq!(map.share(&unit_terms("研究所")), 0.5);
         assert_eq!(map.mask_all(&unit_terms("研究元")), 0);
-        assert_eq!(map.mask_all(&homophone_unit_terms("研究元")), 0b01);
-        assert_eq!(map.mask_all(&homophone_unit_terms("5g网洛")), 0b10);
+        assert_eq!(SoundTerms::of("研究元").mask_in(&map, &sounds), 0b01);
+        assert_eq!(SoundTerms::of("5g网洛").mask_in(&map, &sounds), 0b10);
+        assert_eq!(SoundTerms::of("5g网路").mask_in(&map, &sounds), 0b10);
+        assert_eq!(SoundTerms::of("6g网洛").mask_in(&map, &sounds), 0);
+        assert_eq!(SoundTerms::of("").mask_in(&map, &sounds), 0);
     }
 
     #[test]

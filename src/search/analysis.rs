@@ -19,7 +19,7 @@ use crate::index::analyzer::{
     bigram_terms_folded, cut_both_folded, homophone_terms_folded, word_terms_folded,
 };
 use crate::index::homophone::fold_homophones;
-use crate::index::terms::{homophone_unit_terms, unit_terms};
+use crate::index::terms::{unit_terms, SoundTerms};
 use crate::index::{Fields, Passage};
 use crate::text::{char_len, is_han};
 
@@ -63,7 +63,7 @@ pub(super) struct Unit {
     /// As typed first, then its aliases.
     pub forms: Vec<Form>,
     /// Term hashes by sound, when the corpus lacks the unit as typed.
-    pub homophones: Option<Vec<u32>>,
+    pub homophones: Option<SoundTerms>,
     pub weight: f32,
     /// Long enough to mean something on its own (2+ chars).
     pub content: bool,
@@ -81,7 +81,7 @@ impl Unit {
             return (exact, 1.0);
         }
         match &self.homophones {
-            Some(terms) => match passage.sound_terms().mask_all(terms) {
+            Some(terms) => match terms.mask_in(&passage.terms, passage.sound_terms()) {
                 0 => (0, 0.0),
                 mask => (mask, HOMOPHONE_CREDIT),
             },
@@ -199,7 +199,7 @@ impl Weigher<'_> {
         } else {
             match self.homophone_df(&typed) {
                 0 => (self.idf(0) * spec, None),
-                df => (self.idf(df) * share, Some(homophone_unit_terms(&typed))),
+                df => (self.idf(df) * share, Some(SoundTerms::of(&typed))),
             }
         };
         Unit {
