@@ -231,30 +231,99 @@ pub fn bigram_spans(chars: &[char]) -> Vec<Range<usize>> {
     spans
 }
 
-/// A token stream over tokens computed up front (our analyzers need the whole
-/// text anyway: jieba segments sentences, bigrams look ahead one char).
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
-    /// Index of the current token plus one (0 = before the first).
-    next: usize,
+/// The index-side token streams fill one [`Token`] in place, token after
+/// token: a passage has thousands of terms, and building a string and a
+/// token for each up front was a large share of indexing time.
+fn fill(token: &mut Token, position: usize, offsets: Range<usize>, text: impl FnOnce(&mut String)) {
+    token.position = position;
+    token.offset_from = offsets.start;
+    token.offset_to = offsets.end;
+    token.position_length = 1;
+    token.text.clear();
+    text(&mut token.text);
 }
 
-impl TokenStream for VecTokenStream {
+/// [`words`] of already folded text, as a stream.
+pub struct WordStream<'a> {
+    words: std::vec::IntoIter<jieba_rs::Token<'a>>,
+    starts: Vec<usize>,
+    position: usize,
+    token: Token,
+}
+
+impl TokenStream for WordStream<'_> {
     fn advance(&mut self) -> bool {
-        if self.next < self.tokens.len() {
-            self.next += 1;
-            true
-        } else {
-            false
+        for word in self.words.by_ref() {
+            if !is_term(word.word) {
+                continue;
+            }
+            let offsets = self.starts[word.start]..self.starts[word.end];
+            // Search mode emits a word's sub-words just before the word: they
+            // get consecutive positions, which keeps positions increasing.
+            fill(&mut self.token, self.position, offsets, |t| {
+                t.push_str(word.word)
+            });
+            self.position += 1;
+            return true;
         }
+        false
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        &mut self.token
+    }
+}
+
+/// Tokens of char spans of (folded) chars, as a stream: [`bigrams`] and
+/// [`homophone_bigrams`] of already folded text.
+pub struct SpanStream {
+    /// The chars the terms are made of (for homophones: folded by sound).
+    chars: Vec<char>,
+    /// Byte offset of every char of the text, and its length.
+    starts: Vec<usize>,
+    spans: std::vec::IntoIter<Range<usize>>,
+    position: usize,
+    token: Token,
+}
+
+impl SpanStream {
+    fn new(text: &str, chars: Vec<char>, homophones_only: bool) -> SpanStream {
+        let mut spans = bigram_spans(&chars);
+        if homophones_only {
+            spans.retain(|span| is_ideograph_pair(&chars, span));
+        }
+        SpanStream {
+            starts: char_starts(text),
+            chars,
+            spans: spans.into_iter(),
+            position: 0,
+            token: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for SpanStream {
+    fn advance(&mut self) -> bool {
+        let Some(span) = self.spans.next() else {
+            return false;
+        };
+        let offsets = self.starts[span.start]..self.starts[span.end];
+        let chars = &self.chars[span];
+        fill(&mut self.token, self.position, offsets, |t| t.extend(chars));
+        self.position += 1;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
     }
 }
 
@@ -278,32 +347,28 @@ pub const BIGRAM_TOKENIZER: &str = "summit_bigram";
 pub const HOMOPHONE_TOKENIZER: &str = "summit_homophone";
 
 impl Tokenizer for JiebaTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream {
-            tokens: words_of(text, text),
-            next: 0,
+    type TokenStream<'a> = WordStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
+        WordStream {
+            words: JIEBA.cut_for_search(text, true).into_iter(),
+            starts: char_starts(text),
+            position: 0,
+            token: Token::default(),
         }
     }
 }
 
 impl Tokenizer for BigramTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream {
-            tokens: bigrams_of(text, text),
-            next: 0,
-        }
+    type TokenStream<'a> = SpanStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanStream {
+        SpanStream::new(text, text.chars().collect(), false)
     }
 }
 
 impl Tokenizer for HomophoneTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream {
-            tokens: homophone_bigrams_of(text, text),
-            next: 0,
-        }
+    type TokenStream<'a> = SpanStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanStream {
+        SpanStream::new(text, fold_homophones(text).chars().collect(), true)
     }
 }
 
@@ -382,6 +447,49 @@ mod tests {
             let (search, precise) = cut_both_folded(line);
             assert_eq!(search, word_terms_folded(line), "{line}");
             assert_eq!(precise, cut_folded(line), "{line}");
+        }
+    }
+
+    /// The tokens a stream gives, copied out.
+    fn streamed(mut stream: impl TokenStream) -> Vec<Token> {
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().clone());
+        }
+        out
+    }
+
+    #[test]
+    fn index_streams_give_the_tokens_of_the_analyzers() {
+        for text in [
+            "世界互联网大会乌镇峰会11月20日开幕，5g与ai成为热点。",
+            "中国网络空间研究院编写的《世界互联网发展报告2024》蓝皮书",
+            "a 乌 b😀镇\u{7}x",
+            "",
+        ] {
+            let folded = fold(text);
+            let same = |a: Vec<Token>, b: Vec<Token>| {
+                assert_eq!(a.len(), b.len(), "{text}");
+                for (a, b) in a.iter().zip(&b) {
+                    assert_eq!(
+                        (&a.text, a.offset_from, a.offset_to, a.position),
+                        (&b.text, b.offset_from, b.offset_to, b.position),
+                        "{text}"
+                    );
+                }
+            };
+            same(
+                streamed(JiebaTokenizer.token_stream(&folded)),
+                words_of(&folded, &folded),
+            );
+            same(
+                streamed(BigramTokenizer.token_stream(&folded)),
+                bigrams_of(&folded, &folded),
+            );
+            same(
+                streamed(HomophoneTokenizer.token_stream(&folded)),
+                homophone_bigrams_of(&folded, &folded),
+            );
         }
     }
 }

@@ -15,15 +15,17 @@ use pinyin::ToPinyin;
 /// representative stays inside it (3 UTF-8 bytes, like the input).
 const BLOCK: std::ops::RangeInclusive<char> = '\u{4E00}'..='\u{9FFF}';
 
-/// Toneless syllable → its representative: the first ideograph with it.
-static REPRESENTATIVES: LazyLock<HashMap<&'static str, char>> = LazyLock::new(|| {
-    let mut map = HashMap::new();
-    for c in BLOCK {
-        if let Some(p) = c.to_pinyin() {
-            map.entry(p.plain()).or_insert(c);
-        }
-    }
-    map
+/// The representative of every ideograph of the block, by position: the
+/// first ideograph with the same toneless syllable (itself when no reading is
+/// known). A table, because the fold runs over every char of the corpus.
+static REPRESENTATIVES: LazyLock<Vec<char>> = LazyLock::new(|| {
+    let mut first: HashMap<&'static str, char> = HashMap::new();
+    BLOCK
+        .map(|c| match c.to_pinyin() {
+            Some(p) => *first.entry(p.plain()).or_insert(c),
+            None => c,
+        })
+        .collect()
 });
 
 /// The representative of `c`'s sound, or `c` itself (not an ideograph of the
@@ -32,9 +34,7 @@ pub fn homophone(c: char) -> char {
     if !BLOCK.contains(&c) {
         return c;
     }
-    c.to_pinyin()
-        .and_then(|p| REPRESENTATIVES.get(p.plain()).copied())
-        .unwrap_or(c)
+    REPRESENTATIVES[(c as u32 - *BLOCK.start() as u32) as usize]
 }
 
 /// `folded` with every ideograph replaced by its [`homophone`].
