@@ -84,8 +84,10 @@ pub struct OnDisk {
     cache: Mutex<Cache>,
 }
 
-/// Passages kept derived; about 10-20 KB each.
-const CACHE_PASSAGES: usize = 2048;
+/// Passages kept derived; about 10-15 KB each. A corpus of up to half this
+/// many passages stays derived whole (drcd's 2,000: at 2,048 a third of the
+/// time of 1,000 questions went to deriving passages evicted earlier).
+const CACHE_PASSAGES: usize = 4096;
 
 impl OnDisk {
     pub fn new(searcher: Searcher, fields: StoredFields, addresses: Vec<DocAddress>) -> OnDisk {

@@ -151,10 +151,14 @@ fn sort_by_hash(keys: &mut Vec<u64>) {
 }
 
 /// Term hash → bitmask of the sentences holding it (sentence 63 and later share
-/// the last bit).
+/// the last bit). Hashes and masks in two arrays: a lookup searches the dense
+/// hashes alone, and no padding is stored (12 bytes a term, not 16).
 #[derive(Debug, Clone, Default)]
 pub struct TermMap {
-    entries: Vec<(u32, u64)>,
+    /// Sorted, distinct.
+    hashes: Vec<u32>,
+    /// `masks[i]` belongs to `hashes[i]`.
+    masks: Vec<u64>,
 }
 
 impl TermMap {
@@ -192,23 +196,25 @@ impl TermMap {
         });
         sort_by_hash(&mut keyed);
         // Merge the sentences of equal hashes into one mask.
-        let mut merged: Vec<(u32, u64)> = Vec::with_capacity(keyed.len());
+        let mut map = TermMap::default();
         for key in keyed {
             let (h, bit) = ((key >> 32) as u32, 1u64 << (key & 63));
-            match merged.last_mut() {
-                Some(last) if last.0 == h => last.1 |= bit,
-                _ => merged.push((h, bit)),
+            match (map.hashes.last(), map.masks.last_mut()) {
+                (Some(&last), Some(mask)) if last == h => *mask |= bit,
+                _ => {
+                    map.hashes.push(h);
+                    map.masks.push(bit);
+                }
             }
         }
-        merged.shrink_to_fit();
-        TermMap { entries: merged }
+        map.hashes.shrink_to_fit();
+        map.masks.shrink_to_fit();
+        map
     }
 
     /// Sentences holding the term `h` (0 if none).
     pub fn mask(&self, h: u32) -> u64 {
-        self.entries
-            .binary_search_by_key(&h, |e| e.0)
-            .map_or(0, |i| self.entries[i].1)
+        self.hashes.binary_search(&h).map_or(0, |i| self.masks[i])
     }
 
     /// Sentences holding all of `terms` (0 if `terms` is empty or any is missing).
@@ -227,7 +233,7 @@ impl TermMap {
     /// ratio, which most pairs do; only the others are merged.
     pub fn similar_above(&self, other: &TermMap, threshold: f32) -> bool {
         let (small, large) = {
-            let (a, b) = (self.entries.len(), other.entries.len());
+            let (a, b) = (self.hashes.len(), other.hashes.len());
             (a.min(b), a.max(b))
         };
         if large == 0 || (small as f32 / large as f32) <= threshold {
@@ -235,7 +241,7 @@ impl TermMap {
         }
         // The fewest shared terms that exceed the threshold (computed as
         // `similarity` computes it); the merge stops once they are out of reach.
-        let total = self.entries.len() + other.entries.len();
+        let total = self.hashes.len() + other.hashes.len();
         let jaccard = |shared: usize| shared as f32 / (total - shared) as f32;
         let mut need = ((threshold * total as f32) / (1.0 + threshold)) as usize;
         need = need.min(small);
@@ -254,7 +260,7 @@ impl TermMap {
     /// Jaccard similarity of the term sets of two passages (both tables are
     /// sorted by hash, so this is one merge).
     pub fn similarity(&self, other: &TermMap) -> f32 {
-        let (a, b) = (&self.entries, &other.entries);
+        let (a, b) = (&self.hashes, &other.hashes);
         let shared = self.shared_terms(other, None);
         let union = a.len() + b.len() - shared;
         if union == 0 {
@@ -268,10 +274,10 @@ impl TermMap {
     /// `enough`, the merge stops once that many are found (the count returned
     /// is then at least `enough`) or can no longer be (it is then below).
     fn shared_terms(&self, other: &TermMap, enough: Option<usize>) -> usize {
-        let (a, b) = (&self.entries, &other.entries);
+        let (a, b) = (&self.hashes, &other.hashes);
         let (mut i, mut j, mut shared) = (0, 0, 0usize);
         while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
+            match a[i].cmp(&b[j]) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
