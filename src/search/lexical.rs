@@ -165,6 +165,8 @@ fn exhaustive(
                 postings_after[step + 1] + next.as_ref().map_or(0, |i| u64::from(i.doc_freq));
             bound_after[step] = bound_after[step + 1] + bounds[order[step + 1]];
         }
+        // Length norms by field, read once per segment.
+        let mut norms_of: Vec<(Field, tantivy::fieldnorm::FieldNormReader)> = Vec::new();
         let mut scores = vec![0.0f32; segment.max_doc() as usize];
         let mut touched: Vec<DocId> = Vec::new();
         // Once set, the only passages that can still reach the top, in doc order.
@@ -175,10 +177,17 @@ fn exhaustive(
             };
             let (term, _) = &terms[i];
             let (weight, boost) = &weights[i];
-            let mut postings = segment
-                .inverted_index(term.field())?
+            let mut postings = statistics
+                .inverted_index(ord, term.field())?
                 .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-            let norms = segment.get_fieldnorms_reader(term.field())?;
+            let norms = match norms_of.iter().find(|(f, _)| *f == term.field()) {
+                Some((_, norms)) => norms.clone(),
+                None => {
+                    let norms = segment.get_fieldnorms_reader(term.field())?;
+                    norms_of.push((term.field(), norms.clone()));
+                    norms
+                }
+            };
             let score = |doc: DocId, tf: u32| weight.score(norms.fieldnorm_id(doc), tf) * boost;
             match &contenders {
                 None => {

@@ -4,11 +4,13 @@
 //! for a term's frequency is the one its postings are read from.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use tantivy::postings::TermInfo;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
+use tantivy::InvertedIndexReader;
 use tantivy::{Searcher, Term};
 
 pub(super) struct Statistics<'a> {
@@ -19,6 +21,9 @@ pub(super) struct Statistics<'a> {
     bm25_docs: u64,
     terms: RefCell<FxHashMap<Term, TermEntry>>,
     tokens: RefCell<FxHashMap<Field, u64>>,
+    /// Inverted indexes opened so far, by segment and field (tantivy looks
+    /// each up in a locked map; a question asks dozens of times).
+    indexes: RefCell<Vec<(usize, Field, Arc<InvertedIndexReader>)>>,
 }
 
 /// What the term dictionary says of one term.
@@ -37,6 +42,7 @@ impl<'a> Statistics<'a> {
             bm25_docs: Bm25StatisticsProvider::total_num_docs(searcher).unwrap_or(0),
             terms: RefCell::default(),
             tokens: RefCell::default(),
+            indexes: RefCell::default(),
         }
     }
 
@@ -60,6 +66,28 @@ impl<'a> Statistics<'a> {
         self.entry(term, |e| e.infos.get(segment).cloned().flatten())
     }
 
+    /// The inverted index of `field` in segment `segment`.
+    pub fn inverted_index(
+        &self,
+        segment: usize,
+        field: Field,
+    ) -> tantivy::Result<Arc<InvertedIndexReader>> {
+        let known = self
+            .indexes
+            .borrow()
+            .iter()
+            .find_map(|(s, f, index)| (*s == segment && *f == field).then(|| index.clone()));
+        if let Some(index) = known {
+            return Ok(index);
+        }
+        let reader = self.searcher.segment_reader(segment as u32);
+        let index = reader.inverted_index(field)?;
+        self.indexes
+            .borrow_mut()
+            .push((segment, field, index.clone()));
+        Ok(index)
+    }
+
     /// `read` applied to the term's entry, looked up on first use.
     fn entry<R>(&self, term: &Term, read: impl FnOnce(&TermEntry) -> R) -> tantivy::Result<R> {
         if let Some(entry) = self.terms.borrow().get(term) {
@@ -69,8 +97,10 @@ impl<'a> Statistics<'a> {
             df: 0,
             infos: Vec::with_capacity(self.searcher.segment_readers().len()),
         };
-        for segment in self.searcher.segment_readers() {
-            let info = segment.inverted_index(term.field())?.get_term_info(term)?;
+        for segment in 0..self.searcher.segment_readers().len() {
+            let info = self
+                .inverted_index(segment, term.field())?
+                .get_term_info(term)?;
             entry.df += info.as_ref().map_or(0, |i| u64::from(i.doc_freq));
             entry.infos.push(info);
         }
