@@ -90,14 +90,19 @@ fn ask_json_off_topic_is_unanswered_with_no_passages() {
     );
 }
 
-#[test]
-fn ask_json_batch_answers_each_stdin_line_in_order() {
-    let mut child = bin()
+/// `ask --json` reading questions from a pipe.
+fn ask_json_over_pipes() -> std::process::Child {
+    bin()
         .args(["ask", "--json"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn ask_json_batch_answers_each_stdin_line_in_order() {
+    let mut child = ask_json_over_pipes();
     let questions = [
         "蓝皮书是哪个机构编写的？",
         "",
@@ -130,12 +135,7 @@ fn ask_json_batch_answers_each_stdin_line_in_order() {
 #[test]
 fn ask_batch_answers_each_line_before_the_next_arrives() {
     use std::io::{BufRead, BufReader};
-    let mut child = bin()
-        .args(["ask", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ask_json_over_pipes();
     let mut stdin = child.stdin.take().unwrap();
     let mut answers = BufReader::new(child.stdout.take().unwrap());
     // A conversation over a pipe: each answer must come while stdin is still
