@@ -12,13 +12,13 @@
 //! (a quarter of the in-RAM build). The table from folded pair to the
 //! bigram terms is built on the first question that needs it.
 
+use rustc_hash::FxHashMap;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, TermInfo};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Searcher, TERMINATED};
 
 use super::homophone::homophone;
-use super::terms::sort_by_high_half;
 use super::Fields;
 use crate::text::is_han;
 
@@ -134,38 +134,22 @@ impl SoundIndex {
         let all = &segment_sounds.variants;
         let from = all.partition_point(|&(k, _)| k < key);
         let to = from + all[from..].partition_point(|&(k, _)| k == key);
-        if from == to {
-            return Ok(Vec::new());
-        }
-        let variants: Vec<&Variant> = all[from..to].iter().map(|(_, v)| v).collect();
+        let variants = all[from..to].iter().map(|(_, variant)| variant);
         let index = searcher
             .segment_reader(segment as u32)
             .inverted_index(fields.bigrams)?;
-        // Each list is in document order; several are merged by sorting them
-        // together (as document << 32 | count), a passage holding more than
-        // one variant counting them all.
-        let mut all: Vec<u64> =
-            Vec::with_capacity(variants.iter().map(|v| v.doc_freq as usize).sum());
-        for variant in &variants {
+        let mut counts: FxHashMap<DocId, u32> = FxHashMap::default();
+        for variant in variants {
             let mut postings = index
                 .read_postings_from_terminfo(&variant.term_info(), IndexRecordOption::WithFreqs)?;
             let mut doc = postings.doc();
             while doc != TERMINATED {
-                all.push(u64::from(doc) << 32 | u64::from(postings.term_freq()));
+                *counts.entry(doc).or_default() += postings.term_freq();
                 doc = postings.advance();
             }
         }
-        if variants.len() > 1 {
-            sort_by_high_half(&mut all);
-        }
-        let mut out = SoundPostings::with_capacity(all.len());
-        for key in all {
-            let (doc, count) = ((key >> 32) as DocId, key as u32);
-            match out.last_mut() {
-                Some(last) if last.0 == doc => last.1 += count,
-                _ => out.push((doc, count)),
-            }
-        }
+        let mut out: SoundPostings = counts.into_iter().collect();
+        out.sort_unstable_by_key(|&(doc, _)| doc);
         Ok(out)
     }
 }

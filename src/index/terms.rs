@@ -129,19 +129,13 @@ pub fn unit_terms(folded: &str) -> Vec<u32> {
 }
 
 /// Sorts `keys` by their upper 32 bits (least-significant-digit radix sort,
-/// a byte at a time: linear in the count, for the thousands of terms of a
-/// passage or of postings of a pair by sound).
-pub(crate) fn sort_by_high_half(keys: &mut Vec<u64>) {
+/// a byte at a time: linear in the passage's few thousand terms).
+fn sort_by_hash(keys: &mut Vec<u64>) {
     let mut spare = vec![0u64; keys.len()];
     for shift in [32, 40, 48, 56] {
         let mut counts = [0usize; 256];
         for &k in keys.iter() {
             counts[(k >> shift) as usize & 0xff] += 1;
-        }
-        // A byte all keys share (the high bytes of small document numbers)
-        // orders nothing.
-        if counts.contains(&keys.len()) {
-            continue;
         }
         let mut at = 0;
         for count in counts.iter_mut() {
@@ -200,7 +194,7 @@ impl TermMap {
                 .min(63);
             keyed.push(u64::from(term) << 32 | sentence as u64);
         });
-        sort_by_high_half(&mut keyed);
+        sort_by_hash(&mut keyed);
         // Merge the sentences of equal hashes into one mask.
         let mut map = TermMap::default();
         for key in keyed {
@@ -346,7 +340,7 @@ mod tests {
             .collect();
         let mut expected = keys.clone();
         expected.sort_by_key(|k| k >> 32);
-        sort_by_high_half(&mut keys);
+        sort_by_hash(&mut keys);
         let hashes = |v: &[u64]| v.iter().map(|k| k >> 32).collect::<Vec<_>>();
         assert_eq!(hashes(&keys), hashes(&expected));
         let (mut a, mut b) = (keys.clone(), expected.clone());
