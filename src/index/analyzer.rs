@@ -113,7 +113,23 @@ pub fn bigrams(text: &str) -> Vec<Token> {
 
 /// [`bigrams`] of `folded`, the fold of `text`, with offsets into `text`.
 fn bigrams_of(text: &str, folded: &str) -> Vec<Token> {
-    collect(SpanStream::new(text, folded.chars().collect()))
+    collect(SpanStream::new(text, folded.chars().collect(), false))
+}
+
+/// Bigrams of the homophone-folded text ([`super::homophone`]): only pairs of
+/// ideographs (letters, digits and lone ideographs are matched exactly by
+/// [`bigrams`] already). The weak signal that finds 乌镇 for 乌真.
+pub fn homophone_bigrams(text: &str) -> Vec<Token> {
+    homophone_bigrams_of(text, &fold(text))
+}
+
+/// [`homophone_bigrams`] of `folded`, the fold of `text`, with offsets into `text`.
+fn homophone_bigrams_of(text: &str, folded: &str) -> Vec<Token> {
+    collect(SpanStream::new(
+        text,
+        fold_homophones(folded).chars().collect(),
+        true,
+    ))
 }
 
 /// Every token of `stream`.
@@ -125,8 +141,7 @@ fn collect(mut stream: impl TokenStream) -> Vec<Token> {
     tokens
 }
 
-/// The pairs of ideographs of already folded text, folded by sound
-/// ([`super::homophone`]): what a question's pinyin typos are matched by.
+/// The terms of [`homophone_bigrams`] for already folded text.
 pub fn homophone_terms_folded(folded: &str) -> Vec<String> {
     let chars: Vec<char> = fold_homophones(folded).chars().collect();
     homophone_spans(&chars)
@@ -142,7 +157,7 @@ fn homophone_spans(chars: &[char]) -> impl Iterator<Item = Range<usize>> + '_ {
 }
 
 /// Whether the `span` of `chars` is two ideographs: the bigrams that have a
-/// homophone form (pairs by sound, term tables and questions alike).
+/// homophone form (index field, term tables and questions alike).
 pub fn is_ideograph_pair(chars: &[char], span: &Range<usize>) -> bool {
     span.len() == 2 && chars[span.clone()].iter().all(|&c| is_han(c))
 }
@@ -248,10 +263,10 @@ impl TokenStream for WordStream<'_> {
     }
 }
 
-/// [`bigrams`] as a stream: tokens of the bigram spans of folded chars, with
-/// offsets into the text they are the fold of.
+/// [`bigrams`] and [`homophone_bigrams`] as a stream: tokens of char spans
+/// of folded chars, with offsets into the text they are the fold of.
 pub struct SpanStream {
-    /// The chars the terms are made of.
+    /// The chars the terms are made of (for homophones: folded by sound).
     chars: Vec<char>,
     /// Byte offset of every char of the text, and its length.
     starts: Vec<usize>,
@@ -261,8 +276,11 @@ pub struct SpanStream {
 }
 
 impl SpanStream {
-    fn new(text: &str, chars: Vec<char>) -> SpanStream {
-        let spans = bigram_spans(&chars);
+    fn new(text: &str, chars: Vec<char>, homophones_only: bool) -> SpanStream {
+        let mut spans = bigram_spans(&chars);
+        if homophones_only {
+            spans.retain(|span| is_ideograph_pair(&chars, span));
+        }
         SpanStream {
             starts: char_starts(text),
             chars,
@@ -302,11 +320,16 @@ pub struct JiebaTokenizer;
 #[derive(Clone, Default)]
 pub struct BigramTokenizer;
 
+/// tantivy tokenizer named [`HOMOPHONE_TOKENIZER`]: [`homophone_bigrams`].
+#[derive(Clone, Default)]
+pub struct HomophoneTokenizer;
+
 // The index-side tokenizers are handed text already folded (the index is
 // built from each passage's folded text, folded once: folding is a large share
 // of indexing time, and it is idempotent, so the terms are the same).
 pub const JIEBA_TOKENIZER: &str = "summit_jieba";
 pub const BIGRAM_TOKENIZER: &str = "summit_bigram";
+pub const HOMOPHONE_TOKENIZER: &str = "summit_homophone";
 
 impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = WordStream<'a>;
@@ -318,7 +341,14 @@ impl Tokenizer for JiebaTokenizer {
 impl Tokenizer for BigramTokenizer {
     type TokenStream<'a> = SpanStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanStream {
-        SpanStream::new(text, text.chars().collect())
+        SpanStream::new(text, text.chars().collect(), false)
+    }
+}
+
+impl Tokenizer for HomophoneTokenizer {
+    type TokenStream<'a> = SpanStream;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanStream {
+        SpanStream::new(text, fold_homophones(text).chars().collect(), true)
     }
 }
 
@@ -367,7 +397,7 @@ mod tests {
     #[test]
     fn emoji_and_controls_do_not_break_offsets() {
         let text = "👍人工智能🚀\u{0007}AI+AR眼镜 café";
-        for tokens in [words(text), bigrams(text)] {
+        for tokens in [words(text), bigrams(text), homophone_bigrams(text)] {
             assert_sane(text, &tokens);
         }
         assert!(words("🙂🙂").is_empty());

@@ -35,7 +35,7 @@ use crate::text::fold;
 /// Version of everything that shapes an index besides the corpus: schema,
 /// analyzers, passage splitting, stored fields. Bump it when any of them
 /// changes, and every index is rebuilt.
-pub const FORMAT: &str = "summit-index/3 jieba-rs 0.11 tantivy 0.27 pinyin 0.11";
+pub const FORMAT: &str = "summit-index/2 jieba-rs 0.11 tantivy 0.27 pinyin 0.11";
 
 /// Written last into a finished index directory.
 const MARKER: &str = "COMPLETE.json";
@@ -268,7 +268,7 @@ fn build(
         doc.add_text(fields.words, &folded);
         doc.add_text(fields.bigrams, &folded);
         doc.add_text(fields.title, fold(&p.title));
-        doc.add_u64(fields.pairs, super::sounds::count_pairs(&folded));
+        doc.add_text(fields.homophones, &folded);
         doc.add_text(stored.id, &p.id);
         doc.add_text(stored.article_id, &p.article_id);
         doc.add_text(stored.title, &p.title);
@@ -362,7 +362,7 @@ pub fn open(dir: &Path, fingerprint: &str) -> Result<(SearchIndex, Marker), Inde
         words: field("words")?,
         bigrams: field("bigrams")?,
         title: field("title")?,
-        pairs: field("pairs")?,
+        homophones: field("homophones")?,
     };
     let stored = StoredFields {
         id: field("p_id")?,
@@ -430,7 +430,6 @@ pub fn open(dir: &Path, fingerprint: &str) -> Result<(SearchIndex, Marker), Inde
             articles,
             synonyms: Default::default(),
             built_at: Instant::now(),
-            sounds: Default::default(),
         },
         marker,
     ))

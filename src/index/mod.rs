@@ -1,7 +1,6 @@
 //! The searchable form of a corpus: one passage per paragraph or caption, in a
-//! tantivy index with three fields (jieba words, CJK bigrams, title bigrams)
-//! and the passage's pairs of ideographs counted (their sounds are read off
-//! the bigrams: [`sounds`]), plus the passages themselves for quoting.
+//! tantivy index with three fields (jieba words, CJK bigrams, title bigrams),
+//! plus the passages themselves for quoting.
 //!
 //! Two forms: built in RAM from a loaded corpus (the default, right for the
 //! summit's few hundred paragraphs), or kept on disk under `[index] path`
@@ -12,12 +11,11 @@ pub mod analyzer;
 pub mod disk;
 pub mod homophone;
 mod passage;
-pub mod sounds;
 mod store;
 pub mod terms;
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use tantivy::schema::{
@@ -32,8 +30,10 @@ pub use store::PassageStore;
 use crate::corpus::synonyms::Synonyms;
 use crate::corpus::Corpus;
 use crate::text::fold;
-use analyzer::{BigramTokenizer, JiebaTokenizer, BIGRAM_TOKENIZER, JIEBA_TOKENIZER};
-use sounds::{count_pairs, SoundIndex};
+use analyzer::{
+    BigramTokenizer, HomophoneTokenizer, JiebaTokenizer, BIGRAM_TOKENIZER, HOMOPHONE_TOKENIZER,
+    JIEBA_TOKENIZER,
+};
 
 /// Errors from building or opening the index (tantivy's own, which should not
 /// happen for an in-RAM index, but are reported rather than unwrapped).
@@ -61,9 +61,8 @@ pub struct Fields {
     pub words: Field,
     pub bigrams: Field,
     pub title: Field,
-    /// How many pairs of ideographs the passage has: its length in terms by
-    /// sound (typo tolerance, a weak signal; see [`sounds`]).
-    pub pairs: Field,
+    /// Pairs of ideographs by sound (typo tolerance, a weak signal).
+    pub homophones: Field,
 }
 
 /// An index over one corpus, ready to search.
@@ -82,9 +81,6 @@ pub struct SearchIndex {
     pub synonyms: Arc<Synonyms>,
     /// When the index was built (health checks report its age).
     pub built_at: Instant,
-    /// Pairs of ideographs by sound, read off the bigram field when a
-    /// question first needs them.
-    sounds: OnceLock<SoundIndex>,
 }
 
 /// What an article contributes to listings (not to ranking).
@@ -112,7 +108,7 @@ fn schema_builder() -> (SchemaBuilder, Fields) {
         words: builder.add_text_field("words", text(JIEBA_TOKENIZER)),
         bigrams: builder.add_text_field("bigrams", text(BIGRAM_TOKENIZER)),
         title: builder.add_text_field("title", text(BIGRAM_TOKENIZER)),
-        pairs: builder.add_u64_field("pairs", NumericOptions::default().set_fast()),
+        homophones: builder.add_text_field("homophones", text(HOMOPHONE_TOKENIZER)),
     };
     (builder, fields)
 }
@@ -123,6 +119,9 @@ fn register_tokenizers(index: &Index) {
     index
         .tokenizers()
         .register(BIGRAM_TOKENIZER, BigramTokenizer);
+    index
+        .tokenizers()
+        .register(HOMOPHONE_TOKENIZER, HomophoneTokenizer);
 }
 
 impl SearchIndex {
@@ -146,7 +145,7 @@ impl SearchIndex {
                 fields.words => passage.folded.as_str(),
                 fields.bigrams => passage.folded.as_str(),
                 fields.title => fold(&passage.title),
-                fields.pairs => count_pairs(&passage.folded),
+                fields.homophones => passage.folded.as_str(),
             ))?;
             passages.push(passage);
         }
@@ -168,7 +167,6 @@ impl SearchIndex {
             articles: article_infos(corpus),
             synonyms: Arc::new(corpus.synonyms.clone()),
             built_at: Instant::now(),
-            sounds: OnceLock::new(),
         })
     }
 
@@ -182,17 +180,6 @@ impl SearchIndex {
             None => SearchIndex::build(&Corpus::load(corpus)?),
             Some(root) => Ok(disk::open_or_build(root, corpus)?.index),
         }
-    }
-
-    /// The corpus's pairs of ideographs by sound (built on first use; an index
-    /// that cannot be read for them gets none, and says so once in the log).
-    pub fn sounds(&self) -> &SoundIndex {
-        self.sounds.get_or_init(|| {
-            SoundIndex::build(&self.reader.searcher(), self.fields).unwrap_or_else(|err| {
-                tracing::error!(error = %err, "cannot read the index's pairs by sound");
-                SoundIndex::default()
-            })
-        })
     }
 
     /// Passage `n` (the `doc` of its index entry), if there is one.

@@ -125,7 +125,7 @@ pub(super) struct Analysis {
     pub words: Vec<String>,
     pub bigrams: Vec<String>,
     pub title_bigrams: Vec<String>,
-    /// Pairs by sound (folded), for the question's pairs the corpus lacks.
+    /// Terms of the homophone field, for the question's pairs the corpus lacks.
     pub homophones: Vec<String>,
     pub units: Vec<Unit>,
     /// The question's content words (precise cut) and aliases, for relevance.
@@ -167,12 +167,11 @@ impl Weigher<'_> {
             .unwrap_or(0)
     }
 
-    /// An upper bound of the passages holding the phrase by sound: its rarest
-    /// pair's count (0 if it has no pair of ideographs).
+    /// How many passages hold the phrase by sound (0 if it has no pair of ideographs).
     fn homophone_df(&self, text: &str) -> u64 {
         homophone_terms_folded(text)
             .iter()
-            .map(|t| self.statistics.sound_df(t))
+            .map(|t| self.df(self.fields.homophones, t))
             .min()
             .unwrap_or(0)
     }
@@ -307,7 +306,7 @@ fn homophones_where_missing(rest: &str, units: &[Unit], weigher: &Weigher) -> Ve
     }
     distinct(homophone_terms_folded(rest).iter().map(String::as_str))
         .into_iter()
-        .filter(|h| weigher.statistics.sound_df(h) > 0)
+        .filter(|h| weigher.df(weigher.fields.homophones, h) > 0)
         .collect()
 }
 

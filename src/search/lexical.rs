@@ -12,7 +12,6 @@ use tantivy::{DocAddress, DocId, DocSet, Term, TERMINATED};
 
 use super::analysis::Analysis;
 use super::statistics::Statistics;
-use crate::index::sounds::SoundPostings;
 use crate::index::Fields;
 
 /// Field weights of the BM25 stage (see FINDINGS).
@@ -62,11 +61,8 @@ pub(super) fn candidates(
         .iter()
         .map(|(t, _)| statistics.doc_freq(t))
         .sum::<tantivy::Result<u64>>()?;
-    // Pairs by sound are not a tantivy field: only the exhaustive scoring
-    // reads them (a typo question is rare enough to afford it at any size).
-    let sounds = &analysis.homophones;
-    if postings <= EXHAUSTIVE_POSTINGS || !sounds.is_empty() {
-        return exhaustive(&terms, sounds, statistics, limit, PRUNE_FROM_DOCS, passage);
+    if postings <= EXHAUSTIVE_POSTINGS {
+        return exhaustive(&terms, statistics, limit, PRUNE_FROM_DOCS, passage);
     }
     let mut best = TopK::new(limit);
     for (bm25, address) in block_wand(terms, statistics, limit)? {
@@ -75,13 +71,13 @@ pub(super) fn candidates(
     Ok(best.hits)
 }
 
-/// The question's terms in every field, each with its field's boost (the
-/// pairs by sound, [`Analysis::homophones`], are scored beside them).
+/// The question's terms in every field, each with its field's boost.
 fn query_terms(analysis: &Analysis, fields: Fields) -> Vec<(Term, f32)> {
     [
         (fields.words, &analysis.words, WORDS_BOOST),
         (fields.bigrams, &analysis.bigrams, BIGRAMS_BOOST),
         (fields.title, &analysis.title_bigrams, TITLE_BOOST),
+        (fields.homophones, &analysis.homophones, HOMOPHONES_BOOST),
     ]
     .into_iter()
     .flat_map(|(field, texts, boost)| {
@@ -118,11 +114,8 @@ fn block_wand(
 /// top: from then on only the passages that still can are scored, by seeking
 /// them in the remaining (long, low-idf) postings lists instead of reading
 /// the lists whole (term-at-a-time MaxScore; the result is the same).
-/// `sounds` are folded pairs by sound, scored as the terms of one more field
-/// ([`crate::index::sounds`]) after `terms`.
 fn exhaustive(
     terms: &[(Term, f32)],
-    sounds: &[String],
     statistics: &Statistics,
     limit: usize,
     prune_from_docs: u32,
@@ -131,29 +124,21 @@ fn exhaustive(
     // One BM25 weight per field (its table of length norms costs 256 divisions),
     // scaled to each term's idf and boost.
     let docs = statistics.total_num_docs()?;
-    let base_of = |tokens: u64| {
-        Bm25Weight::for_one_term_without_explain(BASE_DF, docs, tokens as f32 / docs as f32)
-    };
-    let scaled = |base: &Bm25Weight, df: u64| base.boost_by(idf(df, docs) / idf(BASE_DF, docs));
     let mut per_field: Vec<(Field, Bm25Weight)> = Vec::new();
-    let mut weights = Vec::with_capacity(terms.len() + sounds.len());
+    let mut weights = Vec::with_capacity(terms.len());
     for (term, boost) in terms {
         let field = term.field();
         let base = match per_field.iter().find(|(f, _)| *f == field) {
             Some((_, base)) => base.clone(),
             None => {
-                let base = base_of(statistics.total_num_tokens(field)?);
+                let average = statistics.total_num_tokens(field)? as f32 / docs as f32;
+                let base = Bm25Weight::for_one_term_without_explain(BASE_DF, docs, average);
                 per_field.push((field, base.clone()));
                 base
             }
         };
-        weights.push((scaled(&base, statistics.doc_freq(term)?), *boost));
-    }
-    if !sounds.is_empty() {
-        let base = base_of(statistics.sound_tokens());
-        for sound in sounds {
-            weights.push((scaled(&base, statistics.sound_df(sound)), HOMOPHONES_BOOST));
-        }
+        let df = statistics.doc_freq(term)?;
+        weights.push((base.boost_by(idf(df, docs) / idf(BASE_DF, docs)), *boost));
     }
     // Terms by the most one posting can add (tf factors are below 1), largest
     // first, so that the long lists of common terms come last.
@@ -161,85 +146,90 @@ fn exhaustive(
         .iter()
         .map(|(weight, boost)| weight.score(0, u32::MAX) * boost)
         .collect();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
+    let mut order: Vec<usize> = (0..terms.len()).collect();
     order.sort_by(|&a, &b| bounds[b].total_cmp(&bounds[a]).then(a.cmp(&b)));
-    let sound_lists: Vec<_> = sounds
-        .iter()
-        .map(|sound| statistics.sound_postings(sound))
-        .collect();
     let mut best = TopK::new(limit);
     for (ord, segment) in statistics.searcher().segment_readers().iter().enumerate() {
         let alive = segment.alive_bitset();
         let prune = segment.max_doc() >= prune_from_docs;
-        let lists = order
+        let infos = order
             .iter()
-            .map(|&i| match terms.get(i) {
-                Some((term, _)) => Ok(statistics.term_info(term, ord)?.map(List::Indexed)),
-                None => Ok(Some(List::Sound(&sound_lists[i - terms.len()][ord]))),
-            })
+            .map(|&i| statistics.term_info(&terms[i].0, ord))
             .collect::<tantivy::Result<Vec<_>>>()?;
         // Postings left to read after each step, and the most they can add.
         let mut postings_after = vec![0u64; order.len()];
         let mut bound_after = vec![0f32; order.len()];
         for step in (0..order.len().saturating_sub(1)).rev() {
-            let next = &lists[step + 1];
-            postings_after[step] = postings_after[step + 1] + next.as_ref().map_or(0, List::len);
+            let next = &infos[step + 1];
+            postings_after[step] =
+                postings_after[step + 1] + next.as_ref().map_or(0, |i| u64::from(i.doc_freq));
             bound_after[step] = bound_after[step + 1] + bounds[order[step + 1]];
         }
         // Length norms by field, read once per segment.
         let mut norms_of: Vec<(Field, tantivy::fieldnorm::FieldNormReader)> = Vec::new();
-        let mut sums = Sums {
-            scores: vec![0.0f32; segment.max_doc() as usize],
-            touched: Vec::new(),
-            contenders: None,
-        };
-        for (step, (&i, list)) in order.iter().zip(&lists).enumerate() {
+        let mut scores = vec![0.0f32; segment.max_doc() as usize];
+        let mut touched: Vec<DocId> = Vec::new();
+        // Once set, the only passages that can still reach the top, in doc order.
+        let mut contenders: Option<Vec<DocId>> = None;
+        for (step, (&i, info)) in order.iter().zip(&infos).enumerate() {
+            let Some(info) = info else {
+                continue;
+            };
+            let (term, _) = &terms[i];
             let (weight, boost) = &weights[i];
-            match list {
-                None => continue,
-                Some(List::Indexed(info)) => {
-                    let field = terms[i].0.field();
-                    let mut postings = statistics
-                        .inverted_index(ord, field)?
-                        .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-                    let norms = match norms_of.iter().find(|(f, _)| *f == field) {
-                        Some((_, norms)) => norms.clone(),
-                        None => {
-                            let norms = segment.get_fieldnorms_reader(field)?;
-                            norms_of.push((field, norms.clone()));
-                            norms
-                        }
-                    };
-                    sums.add(&mut postings, u64::from(info.doc_freq), |doc, tf| {
-                        weight.score(norms.fieldnorm_id(doc), tf) * boost
-                    });
+            let mut postings = statistics
+                .inverted_index(ord, term.field())?
+                .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+            let norms = match norms_of.iter().find(|(f, _)| *f == term.field()) {
+                Some((_, norms)) => norms.clone(),
+                None => {
+                    let norms = segment.get_fieldnorms_reader(term.field())?;
+                    norms_of.push((term.field(), norms.clone()));
+                    norms
                 }
-                Some(List::Sound(postings)) => {
-                    let mut cursor = ListCursor {
-                        list: postings,
-                        at: 0,
-                    };
-                    sums.add(&mut cursor, postings.len() as u64, |doc, tf| {
-                        weight.score(statistics.sound_norm_id(ord, doc), tf) * boost
-                    });
+            };
+            let score = |doc: DocId, tf: u32| weight.score(norms.fieldnorm_id(doc), tf) * boost;
+            match &contenders {
+                None => {
+                    let mut doc = postings.doc();
+                    while doc != TERMINATED {
+                        let sum = &mut scores[doc as usize];
+                        if *sum == 0.0 {
+                            touched.push(doc);
+                        }
+                        *sum += score(doc, postings.term_freq());
+                        doc = postings.advance();
+                    }
+                }
+                // Seeking costs a block decode; a list not much longer than
+                // the contenders is cheaper read whole (scores of passages
+                // out of the running are added but never looked at).
+                Some(docs) if u64::from(info.doc_freq) > SEEK_RATIO * docs.len() as u64 => {
+                    for &doc in docs {
+                        if postings.doc() <= doc && postings.seek(doc) == doc {
+                            scores[doc as usize] += score(doc, postings.term_freq());
+                        }
+                    }
+                }
+                Some(_) => {
+                    let mut doc = postings.doc();
+                    while doc != TERMINATED {
+                        scores[doc as usize] += score(doc, postings.term_freq());
+                        doc = postings.advance();
+                    }
                 }
             }
             let rest = bound_after[step] * (1.0 + 1e-4) + 1e-6;
-            let Sums {
-                scores,
-                touched,
-                contenders,
-            } = &mut sums;
-            if let Some(docs) = contenders {
+            if let Some(docs) = &mut contenders {
                 // Fewer and fewer can still make it as the bound shrinks.
-                let threshold = kth_best(docs, scores, limit, alive);
+                let threshold = kth_best(docs, &scores, limit, alive);
                 docs.retain(|&d| scores[d as usize] + rest >= threshold);
                 continue;
             }
             // Worth asking only when much more is left to read than to sort.
             // (Sums in another order differ in the last bits: `rest` has a margin.)
             if prune && touched.len() >= limit && postings_after[step] > 2 * touched.len() as u64 {
-                let threshold = kth_best(touched, scores, limit, alive);
+                let threshold = kth_best(&touched, &scores, limit, alive);
                 if rest < threshold {
                     let mut docs: Vec<DocId> = touched
                         .iter()
@@ -247,126 +237,20 @@ fn exhaustive(
                         .filter(|&d| scores[d as usize] + rest >= threshold)
                         .collect();
                     docs.sort_unstable();
-                    *contenders = Some(docs);
+                    contenders = Some(docs);
                 }
             }
         }
-        let finalists = sums.contenders.unwrap_or(sums.touched);
+        let finalists = contenders.unwrap_or(touched);
         for doc in finalists {
             if alive.is_none_or(|a| a.is_alive(doc)) {
-                best.offer(sums.scores[doc as usize], || {
+                best.offer(scores[doc as usize], || {
                     passage(DocAddress::new(ord as u32, doc))
                 });
             }
         }
     }
     Ok(best.hits)
-}
-
-/// One term's postings in one segment: tantivy's, or a pair's by sound.
-enum List<'a> {
-    Indexed(tantivy::postings::TermInfo),
-    Sound(&'a SoundPostings),
-}
-
-impl List<'_> {
-    fn len(&self) -> u64 {
-        match self {
-            List::Indexed(info) => u64::from(info.doc_freq),
-            List::Sound(postings) => postings.len() as u64,
-        }
-    }
-}
-
-/// A segment's partial scores: every passage's, which have any, and (once
-/// pruning starts) the only passages that can still reach the top, in
-/// document order.
-struct Sums {
-    scores: Vec<f32>,
-    touched: Vec<DocId>,
-    contenders: Option<Vec<DocId>>,
-}
-
-impl Sums {
-    /// Adds one term's scores from its postings (`df` of them).
-    fn add(&mut self, postings: &mut impl Cursor, df: u64, score: impl Fn(DocId, u32) -> f32) {
-        match &self.contenders {
-            None => {
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    let sum = &mut self.scores[doc as usize];
-                    if *sum == 0.0 {
-                        self.touched.push(doc);
-                    }
-                    *sum += score(doc, postings.term_freq());
-                    doc = postings.advance();
-                }
-            }
-            // Seeking costs a block decode; a list not much longer than
-            // the contenders is cheaper read whole (scores of passages
-            // out of the running are added but never looked at).
-            Some(docs) if df > SEEK_RATIO * docs.len() as u64 => {
-                for &doc in docs {
-                    if postings.doc() <= doc && postings.seek(doc) == doc {
-                        self.scores[doc as usize] += score(doc, postings.term_freq());
-                    }
-                }
-            }
-            Some(_) => {
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    self.scores[doc as usize] += score(doc, postings.term_freq());
-                    doc = postings.advance();
-                }
-            }
-        }
-    }
-}
-
-/// What scoring reads from a postings list.
-trait Cursor {
-    fn doc(&self) -> DocId;
-    fn advance(&mut self) -> DocId;
-    fn seek(&mut self, target: DocId) -> DocId;
-    fn term_freq(&self) -> u32;
-}
-
-impl Cursor for tantivy::postings::SegmentPostings {
-    fn doc(&self) -> DocId {
-        DocSet::doc(self)
-    }
-    fn advance(&mut self) -> DocId {
-        DocSet::advance(self)
-    }
-    fn seek(&mut self, target: DocId) -> DocId {
-        DocSet::seek(self, target)
-    }
-    fn term_freq(&self) -> u32 {
-        Postings::term_freq(self)
-    }
-}
-
-/// A pair's postings by sound, read in order.
-struct ListCursor<'a> {
-    list: &'a SoundPostings,
-    at: usize,
-}
-
-impl Cursor for ListCursor<'_> {
-    fn doc(&self) -> DocId {
-        self.list.get(self.at).map_or(TERMINATED, |&(doc, _)| doc)
-    }
-    fn advance(&mut self) -> DocId {
-        self.at += 1;
-        self.doc()
-    }
-    fn seek(&mut self, target: DocId) -> DocId {
-        self.at += self.list[self.at.min(self.list.len())..].partition_point(|&(d, _)| d < target);
-        self.doc()
-    }
-    fn term_freq(&self) -> u32 {
-        self.list.get(self.at).map_or(0, |&(_, tf)| tf)
-    }
 }
 
 /// Segments smaller than this are scored exhaustively: their lists are short,
@@ -503,7 +387,7 @@ mod tests {
         for line in questions.lines().step_by(4) {
             let question: serde_json::Value = serde_json::from_str(line).unwrap();
             let folded = fold(question["question"].as_str().unwrap());
-            let statistics = Statistics::new(&searcher, &index);
+            let statistics = Statistics::new(&searcher);
             let analysis = super::super::analysis::analyse(
                 &folded,
                 index.fields,
@@ -512,7 +396,7 @@ mod tests {
             );
             let terms = query_terms(&analysis, index.fields);
             // Pruning on, however small the index.
-            let ours = exhaustive(&terms, &[], &statistics, 10, 0, passage).unwrap();
+            let ours = exhaustive(&terms, &statistics, 10, 0, passage).unwrap();
             let theirs = block_wand(terms, &statistics, 10).unwrap();
             assert_eq!(ours.len(), theirs.len(), "{folded}");
             for (n, (o, (score, address))) in ours.iter().zip(&theirs).enumerate() {

@@ -1,11 +1,9 @@
 //! Corpus statistics for one question, looked up once: the document
 //! frequencies that weigh the question's units are the same ones BM25 needs,
 //! so analysis and retrieval share them, and the term-dictionary entry found
-//! for a term's frequency is the one its postings are read from. Pairs by
-//! sound ([`crate::index::sounds`]) are collected here once per question too.
+//! for a term's frequency is the one its postings are read from.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -13,14 +11,10 @@ use tantivy::postings::TermInfo;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
 use tantivy::InvertedIndexReader;
-use tantivy::{DocId, Searcher, Term};
-
-use crate::index::sounds::{SoundIndex, SoundPostings};
-use crate::index::SearchIndex;
+use tantivy::{Searcher, Term};
 
 pub(super) struct Statistics<'a> {
     searcher: &'a Searcher,
-    index: &'a SearchIndex,
     /// Live documents (the weights of units use it) …
     docs: u64,
     /// … and documents as BM25 counts them (the same unless some were deleted).
@@ -30,8 +24,6 @@ pub(super) struct Statistics<'a> {
     /// Inverted indexes opened so far, by segment and field (tantivy looks
     /// each up in a locked map; a question asks dozens of times).
     indexes: RefCell<Vec<(usize, Field, Arc<InvertedIndexReader>)>>,
-    /// Postings of pairs by sound, per segment, by folded pair.
-    sounds: RefCell<FxHashMap<String, Rc<Vec<SoundPostings>>>>,
 }
 
 /// What the term dictionary says of one term.
@@ -43,63 +35,15 @@ struct TermEntry {
 }
 
 impl<'a> Statistics<'a> {
-    /// Statistics of `searcher`, a searcher of `index`.
-    pub fn new(searcher: &'a Searcher, index: &'a SearchIndex) -> Statistics<'a> {
+    pub fn new(searcher: &'a Searcher) -> Statistics<'a> {
         Statistics {
             searcher,
-            index,
             docs: searcher.num_docs(),
             bm25_docs: Bm25StatisticsProvider::total_num_docs(searcher).unwrap_or(0),
             terms: RefCell::default(),
             tokens: RefCell::default(),
             indexes: RefCell::default(),
-            sounds: RefCell::default(),
         }
-    }
-
-    /// The passages holding the folded pair `sound` by sound, per segment.
-    pub fn sound_postings(&self, sound: &str) -> Rc<Vec<SoundPostings>> {
-        if let Some(found) = self.sounds.borrow().get(sound) {
-            return found.clone();
-        }
-        let index = self.sound_index();
-        let postings: Vec<SoundPostings> = (0..self.searcher.segment_readers().len())
-            .map(|segment| {
-                index
-                    .postings(self.searcher, self.index.fields, segment, sound)
-                    .unwrap_or_else(|err| {
-                        tracing::error!(error = %err, "cannot read the postings of a pair by sound");
-                        Vec::new()
-                    })
-            })
-            .collect();
-        let postings = Rc::new(postings);
-        self.sounds
-            .borrow_mut()
-            .insert(sound.to_string(), postings.clone());
-        postings
-    }
-
-    /// Passages holding the folded pair `sound` by sound.
-    pub fn sound_df(&self, sound: &str) -> u64 {
-        self.sound_postings(sound)
-            .iter()
-            .map(|p| p.len() as u64)
-            .sum()
-    }
-
-    /// Pairs of ideographs in all passages (lengths in terms by sound).
-    pub fn sound_tokens(&self) -> u64 {
-        self.sound_index().total_pairs()
-    }
-
-    /// The length-norm id, in terms by sound, of document `doc` of `segment`.
-    pub fn sound_norm_id(&self, segment: usize, doc: DocId) -> u8 {
-        self.sound_index().norm_id(segment, doc)
-    }
-
-    fn sound_index(&self) -> &'a SoundIndex {
-        self.index.sounds()
     }
 
     pub fn searcher(&self) -> &'a Searcher {
