@@ -85,8 +85,8 @@ pub struct OnDisk {
 }
 
 /// Passages kept derived; about 10-15 KB each. A corpus of up to half this
-/// many passages stays derived whole (drcd's 2,000: at 2,048 a third of the
-/// time of 1,000 questions went to deriving passages evicted earlier).
+/// many passages stays derived whole (drcd's 2,000: at 2,048 half the
+/// instructions of 1,000 questions went to deriving passages evicted earlier).
 const CACHE_PASSAGES: usize = 4096;
 
 impl OnDisk {
