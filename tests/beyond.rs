@@ -59,17 +59,6 @@ fn as_json(value: &Value) -> Value {
     }
 }
 
-/// The callback data of the button labelled `label` in a sent message.
-fn button(message: &SentMessage, label: &str) -> Option<String> {
-    let markup = as_json(message.reply_markup.as_ref()?);
-    markup["inline_keyboard"]
-        .as_array()?
-        .iter()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .find(|b| b["text"] == label)
-        .and_then(|b| b["callback_data"].as_str().map(str::to_string))
-}
-
 fn results(call: &Value) -> Vec<Value> {
     as_json(&call["results"])
         .as_array()
@@ -144,10 +133,10 @@ async fn more_sources_and_context_buttons_and_forged_data() {
     let _bot = start_bot(&api, &dir.join("log.db"), &[]);
     api.private_text(USER, USER, QUESTION);
     let answer = nth_message(&api, 1).await;
-    let more = button(&answer, "更多来源").expect("a 更多来源 button");
-    let context = button(&answer, "上下文").expect("a 上下文 button");
+    let more = answer.button("更多来源").expect("a 更多来源 button");
+    let context = answer.button("上下文").expect("a 上下文 button");
     for label in ["👍", "👎"] {
-        assert!(button(&answer, label).is_some(), "{label}");
+        assert!(answer.button(label).is_some(), "{label}");
     }
     for data in [&more, &context] {
         assert!(data.len() <= 64, "{data}");
@@ -237,16 +226,11 @@ async fn votes_and_questions_are_stored_and_reported() {
     api.private_text(USER, USER, "今天上海天气怎么样？");
     nth_message(&api, 2).await;
 
-    api.callback_query(
-        USER,
-        USER,
-        answer.message_id,
-        &button(&answer, "👍").unwrap(),
-    );
+    api.callback_query(USER, USER, answer.message_id, &answer.button("👍").unwrap());
     let up = nth_call(&api, "answerCallbackQuery", 1).await;
     assert!(up["text"].as_str().unwrap().contains("感谢"), "{up:#}");
     // A second person's 👎 on the same answer (one vote per user and answer).
-    let down = button(&answer, "👎").unwrap();
+    let down = answer.button("👎").unwrap();
     api.callback_query(USER + 1, USER, answer.message_id, &down);
     let prompt = nth_message(&api, 3).await;
     assert!(
@@ -322,12 +306,7 @@ async fn an_unwritable_database_does_not_stop_answers() {
         "{}",
         answer.plain_text
     );
-    api.callback_query(
-        USER,
-        USER,
-        answer.message_id,
-        &button(&answer, "👎").unwrap(),
-    );
+    api.callback_query(USER, USER, answer.message_id, &answer.button("👎").unwrap());
     nth_call(&api, "answerCallbackQuery", 1).await;
     nth_message(&api, 2).await;
     api.private_text(USER, USER, "曹振南是谁？");
@@ -344,7 +323,7 @@ async fn an_unwritable_database_does_not_stop_answers() {
         USER,
         group,
         answer.message_id,
-        &button(&answer, "👎").unwrap(),
+        &answer.button("👎").unwrap(),
     );
     let prompt = nth_message(&api, 5).await;
     assert!(

@@ -81,22 +81,6 @@ async fn private_question_gets_a_quoted_cited_html_reply() {
     );
 }
 
-/// The callback data of the button labelled `label` in a sent message.
-fn button(message: &SentMessage, label: &str) -> Option<String> {
-    let markup = message.reply_markup.as_ref()?;
-    // teloxide may send the keyboard as a JSON string.
-    let markup: serde_json::Value = match markup {
-        serde_json::Value::String(s) => serde_json::from_str(s).ok()?,
-        other => other.clone(),
-    };
-    markup["inline_keyboard"]
-        .as_array()?
-        .iter()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .find(|b| b["text"] == label)
-        .and_then(|b| b["callback_data"].as_str().map(str::to_string))
-}
-
 /// Presses the button labelled `label` under `message` (as `user`, in the
 /// private chat `user`) and returns the reply it sends, the `n`th message.
 async fn press(
@@ -106,8 +90,9 @@ async fn press(
     label: &str,
     n: usize,
 ) -> SentMessage {
-    let data =
-        button(message, label).unwrap_or_else(|| panic!("no {label:?} button under {message:#?}"));
+    let data = message
+        .button(label)
+        .unwrap_or_else(|| panic!("no {label:?} button under {message:#?}"));
     assert!(data.len() <= 64, "{data}");
     api.callback_query(user, user, message.message_id, &data);
     let page = expect_replies(api, n).await.remove(n - 1);
@@ -142,7 +127,7 @@ async fn pages_behind_the_buttons_speak_the_question_language() {
         "Chinese quotes: {}",
         page.plain_text
     );
-    assert!(button(&page, "更多来源").is_none(), "{page:#?}");
+    assert!(page.button("更多来源").is_none(), "{page:#?}");
     let next = press(&api, USER, &page, "More sources", 3).await;
     assert!(
         next.plain_text.starts_with("More sources:"),
@@ -181,7 +166,7 @@ async fn pages_behind_the_buttons_speak_the_question_language() {
         "{}",
         page.plain_text
     );
-    assert!(button(&page, "More sources").is_none(), "{page:#?}");
+    assert!(page.button("More sources").is_none(), "{page:#?}");
     let next = press(&api, zh_user, &page, "更多来源", 7).await;
     assert!(
         next.plain_text.starts_with("更多来源："),

@@ -162,6 +162,24 @@ pub struct SentMessage {
     pub sent_at: Instant,
 }
 
+impl SentMessage {
+    /// The callback data of the inline button labelled `label`, if the message has one.
+    pub fn button(&self, label: &str) -> Option<String> {
+        let markup = self.reply_markup.as_ref()?;
+        // teloxide may send the keyboard as a JSON string.
+        let markup: Value = match markup {
+            Value::String(s) => serde_json::from_str(s).ok()?,
+            other => other.clone(),
+        };
+        markup["inline_keyboard"]
+            .as_array()?
+            .iter()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .find(|b| b["text"] == label)
+            .and_then(|b| b["callback_data"].as_str().map(str::to_string))
+    }
+}
+
 /// Result of [`parse_html`]: the text a user sees and the number of formatting entities.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedHtml {
