@@ -149,8 +149,9 @@ pub fn homophone_terms_folded(folded: &str) -> Vec<String> {
         .collect()
 }
 
-/// The [`bigram_spans`] that are pairs of ideographs.
-fn homophone_spans(chars: &[char]) -> impl Iterator<Item = Range<usize>> + '_ {
+/// The [`bigram_spans`] that are pairs of ideographs: the terms that have a
+/// sound form (index field, question and passage term tables alike).
+pub fn homophone_spans(chars: &[char]) -> impl Iterator<Item = Range<usize>> + '_ {
     bigram_spans(chars)
         .into_iter()
         .filter(|span| is_ideograph_pair(chars, span))
@@ -277,10 +278,11 @@ pub struct SpanStream {
 
 impl SpanStream {
     fn new(text: &str, chars: Vec<char>, homophones_only: bool) -> SpanStream {
-        let mut spans = bigram_spans(&chars);
-        if homophones_only {
-            spans.retain(|span| is_ideograph_pair(&chars, span));
-        }
+        let spans = if homophones_only {
+            homophone_spans(&chars).collect()
+        } else {
+            bigram_spans(&chars)
+        };
         SpanStream {
             starts: char_starts(text),
             chars,

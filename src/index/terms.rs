@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use super::analyzer::{bigram_spans, is_ideograph_pair};
+use super::analyzer::{bigram_spans, homophone_spans, is_ideograph_pair};
 use super::homophone::fold_homophones;
 use crate::text::is_han;
 
@@ -57,18 +57,10 @@ fn for_each_term(text: &str, mut emit: impl FnMut(u32, usize)) {
 /// Calls `emit` with the homophone hash of every pair of ideographs of folded
 /// `text` ([`crate::index::homophone`]) and its byte offset.
 fn for_each_sound_term(text: &str, mut emit: impl FnMut(u32, usize)) {
-    let chars: Vec<char> = text.chars().collect();
+    let (starts, chars): (Vec<usize>, Vec<char>) = text.char_indices().unzip();
     let sounds: Vec<char> = fold_homophones(text).chars().collect();
-    let mut byte = 0;
-    let mut starts = Vec::with_capacity(chars.len());
-    for c in &chars {
-        starts.push(byte);
-        byte += c.len_utf8();
-    }
-    for span in bigram_spans(&chars) {
-        if is_ideograph_pair(&chars, &span) {
-            emit(hash_chars(&sounds[span.clone()]), starts[span.start]);
-        }
+    for span in homophone_spans(&chars) {
+        emit(hash_chars(&sounds[span.clone()]), starts[span.start]);
     }
 }
 
