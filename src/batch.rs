@@ -39,7 +39,8 @@ where
             let answer_tx = answer_tx.clone();
             let (questions, answer) = (&questions, &answer);
             scope.spawn(move || loop {
-                // The lock is held only to take the next line.
+                // One worker at a time waits for the next line; the others
+                // wait for the lock, none holds it while answering.
                 let next = match questions.lock() {
                     Ok(rx) => rx.as_ref().and_then(|rx| rx.recv().ok()),
                     Err(_) => None,
