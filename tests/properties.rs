@@ -1,12 +1,13 @@
 //! Properties over arbitrary input: the Telegram HTML is always accepted,
 //! normalisation is idempotent, tokenizer offsets always fall on char
-//! boundaries, and no question makes the engine panic.
+//! boundaries (and field lengths are counted as tokenized), and no question
+//! makes the engine panic.
 
 mod common;
 mod support;
 
 use proptest::prelude::*;
-use summit_bot::index::analyzer::{bigrams, words};
+use summit_bot::index::analyzer::{bigrams, homophone_bigrams, span_counts, words};
 use summit_bot::index::PassageKind;
 use summit_bot::render::{self, html};
 use summit_bot::search::{Answer, Hit, Outcome, Relevance};
@@ -107,6 +108,15 @@ proptest! {
                 last = t.position;
             }
         }
+    }
+
+    /// The in-RAM index counts the bigram and homophone fields' lengths
+    /// itself: the counts must be the token counts of the fields' tokenizers.
+    #[test]
+    fn span_counts_are_token_counts(text in messy_text(40)) {
+        let folded = fold(&text);
+        let counts = (bigrams(&folded).len() as u32, homophone_bigrams(&folded).len() as u32);
+        prop_assert_eq!(span_counts(&folded), counts);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use jieba_rs::Jieba;
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer, MAX_TOKEN_LEN};
 
 use super::homophone::fold_homophones;
 use crate::text::{fold, is_han};
@@ -171,6 +171,29 @@ pub fn bigram_terms_folded(folded: &str) -> Vec<String> {
         .into_iter()
         .map(|span| chars[span].iter().collect())
         .collect()
+}
+
+/// How many tokens the bigram and the homophone tokenizers make of folded
+/// `text`: the two fields' lengths as tantivy counts them (tokens longer than
+/// its limit are dropped), for the in-RAM index, which keeps these norms
+/// itself ([`super::norms`]). The homophone fold keeps every char an
+/// ideograph or not, so the pairs by sound are the pairs of `text`.
+pub fn span_counts(text: &str) -> (u32, u32) {
+    let chars: Vec<char> = text.chars().collect();
+    let spans = bigram_spans(&chars);
+    let kept = |span: &Range<usize>| {
+        chars[span.clone()]
+            .iter()
+            .map(|c| c.len_utf8())
+            .sum::<usize>()
+            <= MAX_TOKEN_LEN
+    };
+    let bigrams = spans.iter().filter(|span| kept(span)).count();
+    let pairs = spans
+        .iter()
+        .filter(|span| is_ideograph_pair(&chars, span))
+        .count();
+    (bigrams as u32, pairs as u32)
 }
 
 /// Char ranges of the bigram terms of folded `chars`: overlapping bigrams of
@@ -404,6 +427,13 @@ mod tests {
         }
         assert!(words("🙂🙂").is_empty());
         assert!(bigrams("").is_empty());
+    }
+
+    #[test]
+    fn span_counts_drop_what_tantivy_drops() {
+        let long = "a".repeat(MAX_TOKEN_LEN + 1);
+        assert_eq!(span_counts(&format!("{long} 人工智能 5g")), (4, 3));
+        assert_eq!(span_counts(""), (0, 0));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use tantivy::{DocAddress, Index, ReloadPolicy, TantivyDocument};
 use super::store::{OnDisk, StoredFields};
 use super::{
     article_infos, passage, register_tokenizers, schema_builder, ArticleInfo, Fields, IndexError,
-    LayoutHash, PassageStore, SearchIndex,
+    LayoutHash, NormKeeping, PassageStore, SearchIndex,
 };
 use crate::corpus::synonyms::Synonyms;
 use crate::corpus::{self, Corpus};
@@ -216,7 +216,7 @@ fn io_at(path: &Path) -> impl Fn(std::io::Error) -> IndexError + '_ {
 
 /// The on-disk schema: the searched fields, then the stored passage fields.
 fn disk_schema() -> (tantivy::schema::Schema, Fields, StoredFields) {
-    let (mut builder, fields) = schema_builder();
+    let (mut builder, fields) = schema_builder(NormKeeping::Tantivy);
     let text = || TextOptions::default().set_stored();
     let number = || NumericOptions::default().set_stored();
     let stored = StoredFields {
@@ -430,6 +430,7 @@ pub fn open(dir: &Path, fingerprint: &str) -> Result<(SearchIndex, Marker), Inde
             articles,
             synonyms: Default::default(),
             built_at: Instant::now(),
+            counted_norms: None,
         },
         marker,
     ))

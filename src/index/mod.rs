@@ -10,6 +10,7 @@
 pub mod analyzer;
 pub mod disk;
 pub mod homophone;
+pub mod norms;
 mod passage;
 mod store;
 pub mod terms;
@@ -24,6 +25,7 @@ use tantivy::schema::{
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 pub use disk::IndexSettings;
+pub use norms::{CountedNorms, Norms};
 pub use passage::{Passage, PassageKind};
 pub use store::PassageStore;
 
@@ -31,8 +33,8 @@ use crate::corpus::synonyms::Synonyms;
 use crate::corpus::Corpus;
 use crate::text::fold;
 use analyzer::{
-    BigramTokenizer, HomophoneTokenizer, JiebaTokenizer, BIGRAM_TOKENIZER, HOMOPHONE_TOKENIZER,
-    JIEBA_TOKENIZER,
+    span_counts, BigramTokenizer, HomophoneTokenizer, JiebaTokenizer, BIGRAM_TOKENIZER,
+    HOMOPHONE_TOKENIZER, JIEBA_TOKENIZER,
 };
 
 /// Errors from building or opening the index (tantivy's own, which should not
@@ -81,6 +83,8 @@ pub struct SearchIndex {
     pub synonyms: Arc<Synonyms>,
     /// When the index was built (health checks report its age).
     pub built_at: Instant,
+    /// Length norms of the fields indexed without tantivy's (in RAM only).
+    pub counted_norms: Option<CountedNorms>,
 }
 
 /// What an article contributes to listings (not to ranking).
@@ -92,19 +96,30 @@ pub struct ArticleInfo {
     pub date: Option<String>,
 }
 
+/// Which fields tantivy keeps length norms for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NormKeeping {
+    /// Every text field (the on-disk index).
+    Tantivy,
+    /// Words only; the other fields' norms are counted by us ([`norms`]).
+    WordsOnly,
+}
+
 /// The searched fields; the on-disk schema adds stored fields after them.
-fn schema_builder() -> (SchemaBuilder, Fields) {
+fn schema_builder(keeping: NormKeeping) -> (SchemaBuilder, Fields) {
     let mut builder = Schema::builder();
     // Term frequencies are enough: we never run phrase queries.
     let text = |tokenizer: &str| {
+        let norms = keeping == NormKeeping::Tantivy || tokenizer == JIEBA_TOKENIZER;
         TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(tokenizer)
-                .set_index_option(IndexRecordOption::WithFreqs),
+                .set_index_option(IndexRecordOption::WithFreqs)
+                .set_fieldnorms(norms),
         )
     };
     let fields = Fields {
-        doc: builder.add_u64_field("doc", NumericOptions::default().set_fast()),
+        doc: builder.add_u64_field(DOC_FIELD, NumericOptions::default().set_fast()),
         words: builder.add_text_field("words", text(JIEBA_TOKENIZER)),
         bigrams: builder.add_text_field("bigrams", text(BIGRAM_TOKENIZER)),
         title: builder.add_text_field("title", text(BIGRAM_TOKENIZER)),
@@ -112,6 +127,9 @@ fn schema_builder() -> (SchemaBuilder, Fields) {
     };
     (builder, fields)
 }
+
+/// The fast field holding each document's passage number.
+pub const DOC_FIELD: &str = "doc";
 
 /// Registers our analyzers on `index` under the names the schema uses.
 fn register_tokenizers(index: &Index) {
@@ -127,7 +145,7 @@ fn register_tokenizers(index: &Index) {
 impl SearchIndex {
     /// Builds the index of `corpus` in RAM.
     pub fn build(corpus: &Corpus) -> Result<SearchIndex, IndexError> {
-        let (builder, fields) = schema_builder();
+        let (builder, fields) = schema_builder(NormKeeping::WordsOnly);
         let index = Index::create_in_ram(builder.build());
         register_tokenizers(&index);
         // Two indexing threads (tokenizing and hashing terms is most of the
@@ -135,25 +153,36 @@ impl SearchIndex {
         // segments); this thread derives each passage meanwhile.
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(2, 60_000_000)?;
         let mut passages = Vec::new();
+        // Token counts of the fields without tantivy's norms, by passage.
+        let mut counts = Vec::new();
         for (n, passage) in passage::bare_passages(corpus)
             .map(Passage::derived)
             .enumerate()
         {
             // The tokenizers take folded text (see analyzer).
+            let title = fold(&passage.title);
+            let (bigrams, homophones) = span_counts(&passage.folded);
+            counts.push(vec![bigrams, span_counts(&title).0, homophones]);
             writer.add_document(doc!(
                 fields.doc => n as u64,
                 fields.words => passage.folded.as_str(),
                 fields.bigrams => passage.folded.as_str(),
-                fields.title => fold(&passage.title),
+                fields.title => title,
                 fields.homophones => passage.folded.as_str(),
             ))?;
             passages.push(passage);
         }
         writer.commit()?;
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let counted_norms = CountedNorms::arrange(
+            &reader.searcher(),
+            DOC_FIELD,
+            &[fields.bigrams, fields.title, fields.homophones],
+            &counts,
+        )?;
         let mut layout = LayoutHash::default();
         for p in &passages {
             layout.add(p);
@@ -167,6 +196,7 @@ impl SearchIndex {
             articles: article_infos(corpus),
             synonyms: Arc::new(corpus.synonyms.clone()),
             built_at: Instant::now(),
+            counted_norms: Some(counted_norms),
         })
     }
 

@@ -12,7 +12,7 @@ use tantivy::{DocAddress, DocId, DocSet, Term, TERMINATED};
 
 use super::analysis::Analysis;
 use super::statistics::Statistics;
-use crate::index::Fields;
+use crate::index::{Fields, Norms};
 
 /// Field weights of the BM25 stage (see FINDINGS).
 const WORDS_BOOST: f32 = 0.5;
@@ -61,7 +61,7 @@ pub(super) fn candidates(
         .iter()
         .map(|(t, _)| statistics.doc_freq(t))
         .sum::<tantivy::Result<u64>>()?;
-    if postings <= EXHAUSTIVE_POSTINGS {
+    if postings <= EXHAUSTIVE_POSTINGS || statistics.counts_norms() {
         return exhaustive(&terms, statistics, limit, PRUNE_FROM_DOCS, passage);
     }
     let mut best = TopK::new(limit);
@@ -166,7 +166,7 @@ fn exhaustive(
             bound_after[step] = bound_after[step + 1] + bounds[order[step + 1]];
         }
         // Length norms by field, read once per segment.
-        let mut norms_of: Vec<(Field, tantivy::fieldnorm::FieldNormReader)> = Vec::new();
+        let mut norms_of: Vec<(Field, Norms)> = Vec::new();
         let mut scores = vec![0.0f32; segment.max_doc() as usize];
         let mut touched: Vec<DocId> = Vec::new();
         // Once set, the only passages that can still reach the top, in doc order.
@@ -183,12 +183,12 @@ fn exhaustive(
             let norms = match norms_of.iter().find(|(f, _)| *f == term.field()) {
                 Some((_, norms)) => norms.clone(),
                 None => {
-                    let norms = segment.get_fieldnorms_reader(term.field())?;
+                    let norms = statistics.norms(ord, term.field())?;
                     norms_of.push((term.field(), norms.clone()));
                     norms
                 }
             };
-            let score = |doc: DocId, tf: u32| weight.score(norms.fieldnorm_id(doc), tf) * boost;
+            let score = |doc: DocId, tf: u32| weight.score(norms.id(doc), tf) * boost;
             match &contenders {
                 None => {
                     let mut doc = postings.doc();
@@ -335,8 +335,9 @@ mod tests {
     use crate::text::fold;
 
     /// The drcd slice three times over (every text thrice: ties and long
-    /// lists of equal scores, where the pruning starts early).
-    fn replicated_drcd() -> SearchIndex {
+    /// lists of equal scores, where the pruning starts early), built in RAM
+    /// and on disk.
+    fn replicated_drcd() -> (SearchIndex, SearchIndex) {
         let source =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/drcd/corpus.jsonl");
         let lines: Vec<String> = std::fs::read_to_string(source)
@@ -354,25 +355,75 @@ mod tests {
                 out.push('\n');
             }
         }
-        let dir = std::env::temp_dir().join(format!("summit-lexical-{}", std::process::id()));
+        // One directory per call: tests run side by side.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("summit-lexical-{}-{call}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("corpus.jsonl");
         std::fs::write(&path, out).unwrap();
-        let index = SearchIndex::load(&path, &IndexSettings::default()).unwrap();
+        let in_ram = SearchIndex::load(&path, &IndexSettings::default()).unwrap();
+        let on_disk = IndexSettings {
+            path: dir.join("index"),
+        };
+        let on_disk = SearchIndex::load(&path, &on_disk).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
-        index
+        (in_ram, on_disk)
+    }
+
+    fn questions() -> Vec<String> {
+        let lines = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/drcd/queries.dev.jsonl"),
+        )
+        .unwrap();
+        lines
+            .lines()
+            .map(|line| {
+                let question: serde_json::Value = serde_json::from_str(line).unwrap();
+                fold(question["question"].as_str().unwrap())
+            })
+            .collect()
+    }
+
+    /// The in-RAM index counts the length norms of its bigram, title and
+    /// homophone fields itself: it must score exactly as tantivy's norms
+    /// (the on-disk index keeps them) make it score.
+    #[test]
+    fn counted_norms_score_as_tantivy_norms() {
+        let (in_ram, on_disk) = replicated_drcd();
+        assert!(in_ram.counted_norms.is_some() && on_disk.counted_norms.is_none());
+        let (ram_searcher, disk_searcher) = (in_ram.reader.searcher(), on_disk.reader.searcher());
+        for question in questions() {
+            let ram = Statistics::new(&ram_searcher, in_ram.counted_norms.as_ref());
+            let disk = Statistics::new(&disk_searcher, None);
+            let found = |index: &SearchIndex, statistics: &Statistics| {
+                let analysis = super::super::analysis::analyse(
+                    &question,
+                    index.fields,
+                    statistics,
+                    &index.synonyms,
+                );
+                candidates(&analysis, index.fields, statistics, 10).unwrap()
+            };
+            let (ram, disk) = (found(&in_ram, &ram), found(&on_disk, &disk));
+            let ids = |index: &SearchIndex, found: &[Candidate]| -> Vec<(String, f32)> {
+                found
+                    .iter()
+                    .map(|c| (index.passage(c.passage).unwrap().id.clone(), c.bm25))
+                    .collect()
+            };
+            assert_eq!(ids(&in_ram, &ram), ids(&on_disk, &disk), "{question}");
+        }
     }
 
     /// The pruned exhaustive scoring finds what tantivy's own block-max WAND
     /// finds: the same scores, and the same passages wherever scores differ.
     #[test]
     fn pruned_scoring_equals_tantivy() {
-        let index = replicated_drcd();
-        let questions = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/data/drcd/queries.dev.jsonl"),
-        )
-        .unwrap();
+        // tantivy's block-max WAND reads tantivy's norms: the on-disk index.
+        let (_, index) = replicated_drcd();
         let searcher = index.reader.searcher();
         let numbers: Vec<_> = searcher
             .segment_readers()
@@ -384,10 +435,8 @@ mod tests {
                 .first(a.doc_id)
                 .map(|n| n as usize)
         };
-        for line in questions.lines().step_by(4) {
-            let question: serde_json::Value = serde_json::from_str(line).unwrap();
-            let folded = fold(question["question"].as_str().unwrap());
-            let statistics = Statistics::new(&searcher);
+        for folded in questions().into_iter().step_by(4) {
+            let statistics = Statistics::new(&searcher, None);
             let analysis = super::super::analysis::analyse(
                 &folded,
                 index.fields,

@@ -269,7 +269,7 @@ impl Engine {
             return (answer, None);
         }
         let searcher = self.index.reader.searcher();
-        let statistics = statistics::Statistics::new(&searcher);
+        let statistics = statistics::Statistics::new(&searcher, self.index.counted_norms.as_ref());
         let analysis = analysis::analyse(
             &folded,
             self.index.fields,

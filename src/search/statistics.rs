@@ -13,6 +13,8 @@ use tantivy::schema::Field;
 use tantivy::InvertedIndexReader;
 use tantivy::{Searcher, Term};
 
+use crate::index::{CountedNorms, Norms};
+
 pub(super) struct Statistics<'a> {
     searcher: &'a Searcher,
     /// Live documents (the weights of units use it) …
@@ -24,6 +26,8 @@ pub(super) struct Statistics<'a> {
     /// Inverted indexes opened so far, by segment and field (tantivy looks
     /// each up in a locked map; a question asks dozens of times).
     indexes: RefCell<Vec<(usize, Field, Arc<InvertedIndexReader>)>>,
+    /// The index's own length norms, where tantivy keeps none.
+    counted_norms: Option<&'a CountedNorms>,
 }
 
 /// What the term dictionary says of one term.
@@ -35,8 +39,9 @@ struct TermEntry {
 }
 
 impl<'a> Statistics<'a> {
-    pub fn new(searcher: &'a Searcher) -> Statistics<'a> {
+    pub fn new(searcher: &'a Searcher, counted_norms: Option<&'a CountedNorms>) -> Statistics<'a> {
         Statistics {
+            counted_norms,
             searcher,
             docs: searcher.num_docs(),
             bm25_docs: Bm25StatisticsProvider::total_num_docs(searcher).unwrap_or(0),
@@ -64,6 +69,21 @@ impl<'a> Statistics<'a> {
     /// The term's dictionary entry in segment `segment`, if it is there.
     pub fn term_info(&self, term: &Term, segment: usize) -> tantivy::Result<Option<TermInfo>> {
         self.entry(term, |e| e.infos.get(segment).cloned().flatten())
+    }
+
+    /// Whether some length norms are counted by us (tantivy's block-max WAND
+    /// cannot score such an index: it reads tantivy's norms only).
+    pub fn counts_norms(&self) -> bool {
+        self.counted_norms.is_some()
+    }
+
+    /// The length norms of `field` in segment `segment`.
+    pub fn norms(&self, segment: usize, field: Field) -> tantivy::Result<Norms> {
+        Norms::of(
+            self.searcher.segment_reader(segment as u32),
+            field,
+            self.counted_norms,
+        )
     }
 
     /// The inverted index of `field` in segment `segment`.
