@@ -113,7 +113,7 @@ pub fn bigrams(text: &str) -> Vec<Token> {
 
 /// [`bigrams`] of `folded`, the fold of `text`, with offsets into `text`.
 fn bigrams_of(text: &str, folded: &str) -> Vec<Token> {
-    collect(SpanStream::new(text, folded.chars().collect(), false))
+    collect(SpanStream::new(text, folded.to_string(), false))
 }
 
 /// Bigrams of the homophone-folded text ([`super::homophone`]): only pairs of
@@ -125,11 +125,7 @@ pub fn homophone_bigrams(text: &str) -> Vec<Token> {
 
 /// [`homophone_bigrams`] of `folded`, the fold of `text`, with offsets into `text`.
 fn homophone_bigrams_of(text: &str, folded: &str) -> Vec<Token> {
-    collect(SpanStream::new(
-        text,
-        fold_homophones(folded).chars().collect(),
-        true,
-    ))
+    collect(SpanStream::new(text, fold_homophones(folded), true))
 }
 
 /// Every token of `stream`.
@@ -179,21 +175,42 @@ pub fn bigram_terms_folded(folded: &str) -> Vec<String> {
 /// itself ([`super::norms`]). The homophone fold keeps every char an
 /// ideograph or not, so the pairs by sound are the pairs of `text`.
 pub fn span_counts(text: &str) -> (u32, u32) {
-    let chars: Vec<char> = text.chars().collect();
-    let spans = bigram_spans(&chars);
-    let kept = |span: &Range<usize>| {
-        chars[span.clone()]
-            .iter()
-            .map(|c| c.len_utf8())
-            .sum::<usize>()
-            <= MAX_TOKEN_LEN
+    // [`bigram_spans`] counted in one pass: a run of n ideographs is n - 1
+    // pairs (a lone one is one term, no pair), an ASCII run one term, kept
+    // unless longer than tantivy's limit (one byte a char).
+    let (mut bigrams, mut pairs) = (0, 0);
+    let (mut han_run, mut ascii_run) = (0usize, 0usize);
+    let mut end_runs = |han_run: &mut usize, ascii_run: &mut usize| {
+        match *han_run {
+            0 => {}
+            1 => bigrams += 1,
+            n => {
+                bigrams += n as u32 - 1;
+                pairs += n as u32 - 1;
+            }
+        }
+        if *ascii_run > 0 && *ascii_run <= MAX_TOKEN_LEN {
+            bigrams += 1;
+        }
+        (*han_run, *ascii_run) = (0, 0);
     };
-    let bigrams = spans.iter().filter(|span| kept(span)).count();
-    let pairs = spans
-        .iter()
-        .filter(|span| is_ideograph_pair(&chars, span))
-        .count();
-    (bigrams as u32, pairs as u32)
+    for c in text.chars() {
+        if is_han(c) {
+            if ascii_run > 0 {
+                end_runs(&mut han_run, &mut ascii_run);
+            }
+            han_run += 1;
+        } else if c.is_ascii_alphanumeric() {
+            if han_run > 0 {
+                end_runs(&mut han_run, &mut ascii_run);
+            }
+            ascii_run += 1;
+        } else {
+            end_runs(&mut han_run, &mut ascii_run);
+        }
+    }
+    end_runs(&mut han_run, &mut ascii_run);
+    (bigrams, pairs)
 }
 
 /// Char ranges of the bigram terms of folded `chars`: overlapping bigrams of
@@ -288,10 +305,12 @@ impl TokenStream for WordStream<'_> {
 }
 
 /// [`bigrams`] and [`homophone_bigrams`] as a stream: tokens of char spans
-/// of folded chars, with offsets into the text they are the fold of.
+/// of folded text, with offsets into the text it is the fold of.
 pub struct SpanStream {
-    /// The chars the terms are made of (for homophones: folded by sound).
-    chars: Vec<char>,
+    /// The folded text the terms are cut from (for homophones: folded by sound).
+    terms: String,
+    /// Byte offset of every char of `terms`, and its length.
+    term_starts: Vec<usize>,
     /// Byte offset of every char of the text, and its length.
     starts: Vec<usize>,
     spans: std::vec::IntoIter<Range<usize>>,
@@ -300,15 +319,23 @@ pub struct SpanStream {
 }
 
 impl SpanStream {
-    fn new(text: &str, chars: Vec<char>, homophones_only: bool) -> SpanStream {
+    /// `terms` is the fold of `text` (the same number of chars).
+    fn new(text: &str, terms: String, homophones_only: bool) -> SpanStream {
+        let chars: Vec<char> = terms.chars().collect();
         let spans = if homophones_only {
             homophone_spans(&chars).collect()
         } else {
             bigram_spans(&chars)
         };
+        let starts = char_starts(text);
         SpanStream {
-            starts: char_starts(text),
-            chars,
+            term_starts: if terms == text {
+                starts.clone()
+            } else {
+                char_starts(&terms)
+            },
+            terms,
+            starts,
             spans: spans.into_iter(),
             position: 0,
             token: Token::default(),
@@ -322,8 +349,10 @@ impl TokenStream for SpanStream {
             return false;
         };
         let offsets = self.starts[span.start]..self.starts[span.end];
-        let chars = &self.chars[span];
-        fill(&mut self.token, self.position, offsets, |t| t.extend(chars));
+        let term = &self.terms[self.term_starts[span.start]..self.term_starts[span.end]];
+        fill(&mut self.token, self.position, offsets, |t| {
+            t.push_str(term)
+        });
         self.position += 1;
         true
     }
@@ -366,14 +395,14 @@ impl Tokenizer for JiebaTokenizer {
 impl Tokenizer for BigramTokenizer {
     type TokenStream<'a> = SpanStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanStream {
-        SpanStream::new(text, text.chars().collect(), false)
+        SpanStream::new(text, text.to_string(), false)
     }
 }
 
 impl Tokenizer for HomophoneTokenizer {
     type TokenStream<'a> = SpanStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanStream {
-        SpanStream::new(text, fold_homophones(text).chars().collect(), true)
+        SpanStream::new(text, fold_homophones(text), true)
     }
 }
 

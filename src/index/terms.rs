@@ -178,13 +178,21 @@ impl TermMap {
     ) -> TermMap {
         // Each term as one u64, hash above sentence number: radix-sorting
         // those by hash was most of the cost of building a passage's map.
-        let mut keyed: Vec<u64> = Vec::new();
+        // At most about one term a byte of text (two for every three bytes
+        // of ideographs): one allocation.
+        let mut keyed: Vec<u64> = Vec::with_capacity(sentences.last().map_or(0, |s| s.end));
+        // The last sentence starting at or before each term (the first if
+        // none): terms come in runs of rising offsets, so a cursor that only
+        // restarts when an offset falls back finds it without a search.
+        let mut sentence = 0;
         terms(&mut |term, at| {
-            let sentence = sentences
-                .partition_point(|s| s.start <= at)
-                .saturating_sub(1)
-                .min(63);
-            keyed.push(u64::from(term) << 32 | sentence as u64);
+            if sentences.get(sentence).is_some_and(|s| at < s.start) {
+                sentence = 0;
+            }
+            while sentences.get(sentence + 1).is_some_and(|s| s.start <= at) {
+                sentence += 1;
+            }
+            keyed.push(u64::from(term) << 32 | sentence.min(63) as u64);
         });
         sort_by_hash(&mut keyed);
         // Merge the sentences of equal hashes into one mask.
