@@ -389,7 +389,8 @@ mod tests {
 
     /// The in-RAM index counts the length norms of its bigram, title and
     /// homophone fields itself: it must score exactly as tantivy's norms
-    /// (the on-disk index keeps them) make it score.
+    /// (the on-disk index keeps them) make it score. Both are asked on one
+    /// thread, in turns: the term entries a thread keeps must not cross indexes.
     #[test]
     fn counted_norms_score_as_tantivy_norms() {
         let (in_ram, on_disk) = replicated_drcd();
