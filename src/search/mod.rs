@@ -138,6 +138,8 @@ pub struct Engine {
     settings: SearchSettings,
     /// Paragraph vectors, when the semantic retriever is on and ready.
     semantic: Option<SemanticIndex>,
+    /// Term-dictionary entries looked up lately (see [`statistics`]).
+    known_terms: statistics::KnownTerms,
 }
 
 impl Engine {
@@ -147,6 +149,7 @@ impl Engine {
             index: SearchIndex::build(corpus)?,
             settings,
             semantic: None,
+            known_terms: Default::default(),
         })
     }
 
@@ -165,6 +168,7 @@ impl Engine {
             index,
             settings,
             semantic: None,
+            known_terms: Default::default(),
         }
     }
 
@@ -269,7 +273,11 @@ impl Engine {
             return (answer, None);
         }
         let searcher = self.index.reader.searcher();
-        let statistics = statistics::Statistics::new(&searcher, self.index.counted_norms.as_ref());
+        let statistics = statistics::Statistics::new(
+            &searcher,
+            self.index.counted_norms.as_ref(),
+            &self.known_terms,
+        );
         let analysis = analysis::analyse(
             &folded,
             self.index.fields,

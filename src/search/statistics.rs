@@ -3,15 +3,14 @@
 //! so analysis and retrieval share them, and the term-dictionary entry found
 //! for a term's frequency is the one its postings are read from.
 //!
-//! Term-dictionary entries outlive the question: each thread keeps the ones
-//! it has looked up, for the index it looked them up in. Questions share
-//! most of their terms (four in five of drcd's question bigrams were asked
-//! before), and a lookup in the kept table costs a tenth of one in the
-//! segments' dictionaries.
+//! Term-dictionary entries outlive the question: the engine keeps the ones
+//! looked up lately ([`KnownTerms`]). Questions share most of their terms
+//! (four in five of drcd's question bigrams were asked before), and a lookup
+//! in the kept table costs a tenth of one in the segments' dictionaries.
 
 use std::cell::RefCell;
-use std::rc::Rc;
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 use tantivy::index::SegmentId;
@@ -37,23 +36,75 @@ pub(super) struct Statistics<'a> {
     indexes: RefCell<Vec<(usize, Field, Arc<InvertedIndexReader>)>>,
     /// The index's own length norms, where tantivy keeps none.
     counted_norms: Option<&'a CountedNorms>,
+    known: &'a KnownTerms,
 }
 
-thread_local! {
-    /// Term-dictionary entries this thread has looked up (see module docs).
-    static KNOWN_TERMS: RefCell<KnownTerms> = RefCell::default();
-}
-
-/// Entries of the index whose segments are `segments`.
+/// Term-dictionary entries looked up lately, for the index whose segments
+/// they came from: shards (two threads rarely want the same lock), each with
+/// a recent and an older generation, so that memory stays bounded (about
+/// 240 bytes an entry, [`KNOWN_TERMS_SHARD_CAP`] × 2 × shards entries) while
+/// terms still asked survive a turnover.
 #[derive(Default)]
-struct KnownTerms {
-    segments: Vec<SegmentId>,
-    entries: FxHashMap<Term, Rc<TermEntry>>,
+pub(super) struct KnownTerms {
+    shards: [Mutex<KnownShard>; KNOWN_TERMS_SHARDS],
 }
 
-/// Entries a thread keeps before it starts over (a few MB at most; drcd's
-/// 4,939 questions look up about 60,000 distinct terms).
-const KNOWN_TERMS_CAP: usize = 20_000;
+const KNOWN_TERMS_SHARDS: usize = 16;
+/// Entries of a shard's generation: 64k in all, ~15 MB at most (drcd's 4,939
+/// questions look up about 60,000 distinct terms).
+const KNOWN_TERMS_SHARD_CAP: usize = 2048;
+
+#[derive(Default)]
+struct KnownShard {
+    segments: Vec<SegmentId>,
+    recent: FxHashMap<Term, Arc<TermEntry>>,
+    older: FxHashMap<Term, Arc<TermEntry>>,
+}
+
+impl KnownTerms {
+    fn shard(&self, term: &Term) -> std::sync::MutexGuard<'_, KnownShard> {
+        let mut hasher = rustc_hash::FxHasher::default();
+        term.hash(&mut hasher);
+        let shard = &self.shards[hasher.finish() as usize % KNOWN_TERMS_SHARDS];
+        // A panic under the lock leaves nothing half-done that matters here.
+        shard
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn get(&self, segments: &[SegmentId], term: &Term) -> Option<Arc<TermEntry>> {
+        let mut shard = self.shard(term);
+        if shard.segments != segments {
+            return None;
+        }
+        if let Some(entry) = shard.recent.get(term) {
+            return Some(entry.clone());
+        }
+        let entry = shard.older.get(term)?.clone();
+        shard.keep(term.clone(), entry.clone());
+        Some(entry)
+    }
+
+    fn put(&self, segments: &[SegmentId], term: &Term, entry: Arc<TermEntry>) {
+        let mut shard = self.shard(term);
+        if shard.segments != segments {
+            *shard = KnownShard {
+                segments: segments.to_vec(),
+                ..KnownShard::default()
+            };
+        }
+        shard.keep(term.clone(), entry);
+    }
+}
+
+impl KnownShard {
+    fn keep(&mut self, term: Term, entry: Arc<TermEntry>) {
+        if self.recent.len() >= KNOWN_TERMS_SHARD_CAP {
+            self.older = std::mem::take(&mut self.recent);
+        }
+        self.recent.insert(term, entry);
+    }
+}
 
 /// What the term dictionary says of one term.
 struct TermEntry {
@@ -64,9 +115,14 @@ struct TermEntry {
 }
 
 impl<'a> Statistics<'a> {
-    pub fn new(searcher: &'a Searcher, counted_norms: Option<&'a CountedNorms>) -> Statistics<'a> {
+    pub fn new(
+        searcher: &'a Searcher,
+        counted_norms: Option<&'a CountedNorms>,
+        known: &'a KnownTerms,
+    ) -> Statistics<'a> {
         Statistics {
             counted_norms,
+            known,
             searcher,
             docs: searcher.num_docs(),
             bm25_docs: Bm25StatisticsProvider::total_num_docs(searcher).unwrap_or(0),
@@ -139,12 +195,7 @@ impl<'a> Statistics<'a> {
 
     /// `read` applied to the term's entry, looked up on first use.
     fn entry<R>(&self, term: &Term, read: impl FnOnce(&TermEntry) -> R) -> tantivy::Result<R> {
-        let known = KNOWN_TERMS.with_borrow(|known| {
-            (known.segments == self.segments)
-                .then(|| known.entries.get(term).cloned())
-                .flatten()
-        });
-        if let Some(entry) = known {
+        if let Some(entry) = self.known.get(&self.segments, term) {
             return Ok(read(&entry));
         }
         let mut entry = TermEntry {
@@ -159,13 +210,7 @@ impl<'a> Statistics<'a> {
             entry.infos.push(info);
         }
         let value = read(&entry);
-        KNOWN_TERMS.with_borrow_mut(|known| {
-            if known.segments != self.segments || known.entries.len() >= KNOWN_TERMS_CAP {
-                known.segments.clone_from(&self.segments);
-                known.entries = FxHashMap::default();
-            }
-            known.entries.insert(term.clone(), Rc::new(entry));
-        });
+        self.known.put(&self.segments, term, Arc::new(entry));
         Ok(value)
     }
 }
