@@ -448,6 +448,30 @@ pub(super) fn distinct<'a>(terms: impl Iterator<Item = &'a str>) -> Vec<String> 
     out
 }
 
+/// Which chars a text has, as a 128-bit set by code point: a word whose
+/// first char is not in it cannot occur in the text. Rules most cue and
+/// question words out of a question without a substring search (the lists
+/// are long, the question short).
+#[derive(Clone, Copy)]
+struct CharSet(u128);
+
+impl CharSet {
+    fn of(text: &str) -> CharSet {
+        CharSet(text.chars().fold(0, |set, c| set | CharSet::bit(c)))
+    }
+
+    fn bit(c: char) -> u128 {
+        1 << (c as u32 % 128)
+    }
+
+    /// False only when `word` cannot occur in the text.
+    fn may_hold(self, word: &str) -> bool {
+        word.chars()
+            .next()
+            .is_none_or(|c| self.0 & CharSet::bit(c) != 0)
+    }
+}
+
 /// The question with its question words replaced by spaces, so that neither
 /// jieba nor bigrams make terms of them (什么奖 → " 奖", not 么奖).
 pub(super) fn mask_question_words(folded: &str) -> String {
@@ -457,8 +481,10 @@ pub(super) fn mask_question_words(folded: &str) -> String {
         words
     });
     let mut out = mask_english_stop_words(folded);
+    // Masking only takes chars away: what `folded` lacks, `out` lacks too.
+    let chars = CharSet::of(folded);
     for word in LONGEST_FIRST.iter() {
-        if out.contains(word) {
+        if chars.may_hold(word) && out.contains(word) {
             out = out.replace(word, &" ".repeat(word.chars().count()));
         }
     }
@@ -574,17 +600,22 @@ pub(super) fn cue_of(folded: &str) -> Cue {
     const LINK: &[&str] = &[
         "下载", "链接", "网址", "官网", "网站", "pdf", "download", "link", "url", "website",
     ];
-    let money_noun =
-        MONEY_NOUNS.iter().any(|w| folded.contains(w)) && AMOUNT.iter().any(|w| folded.contains(w));
-    if MONEY.iter().any(|w| folded.contains(w)) || money_noun {
+    let chars = CharSet::of(folded);
+    let any = |words: &[&str]| {
+        words
+            .iter()
+            .any(|w| chars.may_hold(w) && folded.contains(w))
+    };
+    let money_noun = any(MONEY_NOUNS) && any(AMOUNT);
+    if any(MONEY) || money_noun {
         Cue::Money
-    } else if LINK.iter().any(|w| folded.contains(w)) {
+    } else if any(LINK) {
         Cue::Link
-    } else if AGE.iter().any(|w| folded.contains(w)) {
+    } else if any(AGE) {
         Cue::Age
-    } else if TIME.iter().any(|w| folded.contains(w)) {
+    } else if any(TIME) {
         Cue::Time
-    } else if NUMBER.iter().any(|w| folded.contains(w)) {
+    } else if any(NUMBER) {
         Cue::Number
     } else {
         Cue::None
