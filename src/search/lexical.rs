@@ -332,7 +332,7 @@ impl TopK {
 mod tests {
     use super::*;
     use crate::index::{IndexSettings, SearchIndex};
-    use crate::search::statistics::KnownTerms;
+    use crate::search::kept::Kept;
     use crate::text::fold;
 
     /// The drcd slice three times over (every text thrice: ties and long
@@ -397,7 +397,7 @@ mod tests {
         let (in_ram, on_disk) = replicated_drcd();
         assert!(in_ram.counted_norms.is_some() && on_disk.counted_norms.is_none());
         let (ram_searcher, disk_searcher) = (in_ram.reader.searcher(), on_disk.reader.searcher());
-        let known = KnownTerms::default();
+        let (known, units) = (Kept::new(64), Kept::new(64));
         for question in questions() {
             let ram = Statistics::new(&ram_searcher, in_ram.counted_norms.as_ref(), &known);
             let disk = Statistics::new(&disk_searcher, None, &known);
@@ -407,6 +407,7 @@ mod tests {
                     index.fields,
                     statistics,
                     &index.synonyms,
+                    &units,
                 );
                 candidates(&analysis, index.fields, statistics, 10).unwrap()
             };
@@ -438,7 +439,7 @@ mod tests {
                 .first(a.doc_id)
                 .map(|n| n as usize)
         };
-        let known = KnownTerms::default();
+        let (known, units) = (Kept::new(64), Kept::new(64));
         for folded in questions().into_iter().step_by(4) {
             let statistics = Statistics::new(&searcher, None, &known);
             let analysis = super::super::analysis::analyse(
@@ -446,6 +447,7 @@ mod tests {
                 index.fields,
                 &statistics,
                 &index.synonyms,
+                &units,
             );
             let terms = query_terms(&analysis, index.fields);
             // Pruning on, however small the index.

@@ -11,6 +11,7 @@ mod answer;
 mod background;
 mod fusion;
 mod gate;
+mod kept;
 mod lexical;
 mod question;
 mod quote;
@@ -30,6 +31,7 @@ use crate::corpus::Corpus;
 use crate::index::{IndexError, Passage, SearchIndex};
 use crate::text::{fold, tidy};
 use analysis::Analysis;
+use kept::Kept;
 use question::{is_greeting, strip_tags, MAX_ANALYSED_CHARS};
 use rank::Ranked;
 use select::says_the_same;
@@ -138,8 +140,9 @@ pub struct Engine {
     settings: SearchSettings,
     /// Paragraph vectors, when the semantic retriever is on and ready.
     semantic: Option<SemanticIndex>,
-    /// Term-dictionary entries looked up lately (see [`statistics`]).
+    /// Term-dictionary entries and weighed words kept across questions ([`kept`]).
     known_terms: statistics::KnownTerms,
+    known_units: analysis::KnownUnits,
 }
 
 impl Engine {
@@ -149,7 +152,8 @@ impl Engine {
             index: SearchIndex::build(corpus)?,
             settings,
             semantic: None,
-            known_terms: Default::default(),
+            known_terms: Kept::new(statistics::KNOWN_TERMS_PER_GENERATION),
+            known_units: Kept::new(analysis::KNOWN_UNITS_PER_GENERATION),
         })
     }
 
@@ -168,7 +172,8 @@ impl Engine {
             index,
             settings,
             semantic: None,
-            known_terms: Default::default(),
+            known_terms: Kept::new(statistics::KNOWN_TERMS_PER_GENERATION),
+            known_units: Kept::new(analysis::KNOWN_UNITS_PER_GENERATION),
         }
     }
 
@@ -283,6 +288,7 @@ impl Engine {
             self.index.fields,
             &statistics,
             &self.index.synonyms,
+            &self.known_units,
         );
         answer.outcome = Outcome::NotFound;
         if analysis.units.is_empty() {

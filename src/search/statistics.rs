@@ -1,16 +1,12 @@
 //! Corpus statistics for one question, looked up once: the document
 //! frequencies that weigh the question's units are the same ones BM25 needs,
 //! so analysis and retrieval share them, and the term-dictionary entry found
-//! for a term's frequency is the one its postings are read from.
-//!
-//! Term-dictionary entries outlive the question: the engine keeps the ones
-//! looked up lately ([`KnownTerms`]). Questions share most of their terms
-//! (four in five of drcd's question bigrams were asked before), and a lookup
-//! in the kept table costs a tenth of one in the segments' dictionaries.
+//! for a term's frequency is the one its postings are read from. Entries
+//! outlive the question: the engine keeps the ones looked up lately
+//! ([`KnownTerms`]).
 
 use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use tantivy::index::SegmentId;
@@ -20,6 +16,7 @@ use tantivy::schema::Field;
 use tantivy::InvertedIndexReader;
 use tantivy::{Searcher, Term};
 
+use super::kept::Kept;
 use crate::index::{CountedNorms, Norms};
 
 pub(super) struct Statistics<'a> {
@@ -39,75 +36,15 @@ pub(super) struct Statistics<'a> {
     known: &'a KnownTerms,
 }
 
-/// Term-dictionary entries looked up lately, for the index whose segments
-/// they came from: shards (two threads rarely want the same lock), each with
-/// a recent and an older generation, so that memory stays bounded (about
-/// 240 bytes an entry, [`KNOWN_TERMS_SHARD_CAP`] × 2 × shards entries) while
-/// terms still asked survive a turnover.
-#[derive(Default)]
-pub(super) struct KnownTerms {
-    shards: [Mutex<KnownShard>; KNOWN_TERMS_SHARDS],
-}
+/// Term-dictionary entries kept across questions (see [`super::kept`]).
+pub(super) type KnownTerms = Kept<Term, Arc<TermEntry>>;
 
-const KNOWN_TERMS_SHARDS: usize = 16;
-/// Entries of a shard's generation: 64k in all, ~15 MB at most (drcd's 4,939
-/// questions look up about 60,000 distinct terms).
-const KNOWN_TERMS_SHARD_CAP: usize = 2048;
-
-#[derive(Default)]
-struct KnownShard {
-    segments: Vec<SegmentId>,
-    recent: FxHashMap<Term, Arc<TermEntry>>,
-    older: FxHashMap<Term, Arc<TermEntry>>,
-}
-
-impl KnownTerms {
-    fn shard(&self, term: &Term) -> std::sync::MutexGuard<'_, KnownShard> {
-        let mut hasher = rustc_hash::FxHasher::default();
-        term.hash(&mut hasher);
-        let shard = &self.shards[hasher.finish() as usize % KNOWN_TERMS_SHARDS];
-        // A panic under the lock leaves nothing half-done that matters here.
-        shard
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn get(&self, segments: &[SegmentId], term: &Term) -> Option<Arc<TermEntry>> {
-        let mut shard = self.shard(term);
-        if shard.segments != segments {
-            return None;
-        }
-        if let Some(entry) = shard.recent.get(term) {
-            return Some(entry.clone());
-        }
-        let entry = shard.older.get(term)?.clone();
-        shard.keep(term.clone(), entry.clone());
-        Some(entry)
-    }
-
-    fn put(&self, segments: &[SegmentId], term: &Term, entry: Arc<TermEntry>) {
-        let mut shard = self.shard(term);
-        if shard.segments != segments {
-            *shard = KnownShard {
-                segments: segments.to_vec(),
-                ..KnownShard::default()
-            };
-        }
-        shard.keep(term.clone(), entry);
-    }
-}
-
-impl KnownShard {
-    fn keep(&mut self, term: Term, entry: Arc<TermEntry>) {
-        if self.recent.len() >= KNOWN_TERMS_SHARD_CAP {
-            self.older = std::mem::take(&mut self.recent);
-        }
-        self.recent.insert(term, entry);
-    }
-}
+/// Entries of a shard's generation: 64k in all, ~15 MB at most (about 240
+/// bytes an entry; drcd's 4,939 questions look up about 60,000 distinct terms).
+pub(super) const KNOWN_TERMS_PER_GENERATION: usize = 2048;
 
 /// What the term dictionary says of one term.
-struct TermEntry {
+pub(super) struct TermEntry {
     /// Passages holding it, over all segments.
     df: u64,
     /// Its entry in each segment (by segment position; `None`: absent there).
@@ -138,6 +75,11 @@ impl<'a> Statistics<'a> {
 
     pub fn searcher(&self) -> &'a Searcher {
         self.searcher
+    }
+
+    /// The segments of the index searched (what kept values belong to).
+    pub fn segments(&self) -> &[SegmentId] {
+        &self.segments
     }
 
     pub fn docs(&self) -> u64 {
@@ -210,7 +152,8 @@ impl<'a> Statistics<'a> {
             entry.infos.push(info);
         }
         let value = read(&entry);
-        self.known.put(&self.segments, term, Arc::new(entry));
+        self.known
+            .put(&self.segments, term.clone(), Arc::new(entry));
         Ok(value)
     }
 }
