@@ -7,8 +7,11 @@
 //! Weights combine rarity in the corpus with specificity in general Chinese
 //! ([`super::background`]).
 
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
+
 use super::background::specificity;
-use super::kept::Kept;
 use super::question::{cue_of, distinct, is_stop_word, mask_question_words, Cue};
 use super::statistics::Statistics;
 use crate::corpus::synonyms::{Rule, Synonyms};
@@ -130,20 +133,14 @@ pub(super) struct Analysis {
     pub cue: Cue,
 }
 
-/// Words weighed as units, by their forms, kept across questions (a unit
-/// depends on its forms and the index alone; a keyword is usually one of the
-/// question's words as well, and questions share words).
-pub(super) type KnownUnits = Kept<Vec<String>, Unit>;
-
-/// Units of a shard's generation: 16k in all, a few MB at most.
-pub(super) const KNOWN_UNITS_PER_GENERATION: usize = 512;
-
 /// Weights of the question's units from the corpus statistics.
 struct Weigher<'a> {
     statistics: &'a Statistics<'a>,
     fields: Fields,
     docs: f32,
-    weighed: &'a KnownUnits,
+    /// Units already weighed for this question, by their forms: a keyword is
+    /// usually one of the question's words as well.
+    weighed: RefCell<FxHashMap<Vec<String>, Unit>>,
 }
 
 impl Weigher<'_> {
@@ -183,12 +180,11 @@ impl Weigher<'_> {
     /// specificity; a phrase the corpus lacks is looked for by sound, and if
     /// it is not there either it weighs by its general specificity alone.
     fn word_unit(&self, forms: Vec<String>) -> Unit {
-        let segments = self.statistics.segments();
-        if let Some(unit) = self.weighed.get(segments, forms.as_slice()) {
-            return unit;
+        if let Some(unit) = self.weighed.borrow().get(&forms) {
+            return unit.clone();
         }
         let unit = self.weigh_word(forms.clone());
-        self.weighed.put(segments, forms, unit.clone());
+        self.weighed.borrow_mut().insert(forms, unit.clone());
         unit
     }
 
@@ -237,7 +233,6 @@ pub(super) fn analyse(
     fields: Fields,
     statistics: &Statistics,
     synonyms: &Synonyms,
-    known_units: &KnownUnits,
 ) -> Analysis {
     let masked = mask_question_words(folded);
     let (rest, aliases) = apply_synonyms(&masked, synonyms);
@@ -245,7 +240,7 @@ pub(super) fn analyse(
         statistics,
         fields,
         docs: statistics.docs() as f32,
-        weighed: known_units,
+        weighed: RefCell::default(),
     };
     let (search_words, precise_words) = cut_both_folded(&rest);
 

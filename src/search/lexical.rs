@@ -332,7 +332,6 @@ impl TopK {
 mod tests {
     use super::*;
     use crate::index::{IndexSettings, SearchIndex};
-    use crate::search::kept::Kept;
     use crate::text::fold;
 
     /// The drcd slice three times over (every text thrice: ties and long
@@ -390,24 +389,21 @@ mod tests {
 
     /// The in-RAM index counts the length norms of its bigram, title and
     /// homophone fields itself: it must score exactly as tantivy's norms
-    /// (the on-disk index keeps them) make it score. Both are asked in turns
-    /// with one table of kept term entries: entries must not cross indexes.
+    /// (the on-disk index keeps them) make it score.
     #[test]
     fn counted_norms_score_as_tantivy_norms() {
         let (in_ram, on_disk) = replicated_drcd();
         assert!(in_ram.counted_norms.is_some() && on_disk.counted_norms.is_none());
         let (ram_searcher, disk_searcher) = (in_ram.reader.searcher(), on_disk.reader.searcher());
-        let (known, units) = (Kept::new(64), Kept::new(64));
         for question in questions() {
-            let ram = Statistics::new(&ram_searcher, in_ram.counted_norms.as_ref(), &known);
-            let disk = Statistics::new(&disk_searcher, None, &known);
+            let ram = Statistics::new(&ram_searcher, in_ram.counted_norms.as_ref());
+            let disk = Statistics::new(&disk_searcher, None);
             let found = |index: &SearchIndex, statistics: &Statistics| {
                 let analysis = super::super::analysis::analyse(
                     &question,
                     index.fields,
                     statistics,
                     &index.synonyms,
-                    &units,
                 );
                 candidates(&analysis, index.fields, statistics, 10).unwrap()
             };
@@ -439,15 +435,13 @@ mod tests {
                 .first(a.doc_id)
                 .map(|n| n as usize)
         };
-        let (known, units) = (Kept::new(64), Kept::new(64));
         for folded in questions().into_iter().step_by(4) {
-            let statistics = Statistics::new(&searcher, None, &known);
+            let statistics = Statistics::new(&searcher, None);
             let analysis = super::super::analysis::analyse(
                 &folded,
                 index.fields,
                 &statistics,
                 &index.synonyms,
-                &units,
             );
             let terms = query_terms(&analysis, index.fields);
             // Pruning on, however small the index.

@@ -11,7 +11,6 @@ mod answer;
 mod background;
 mod fusion;
 mod gate;
-mod kept;
 mod lexical;
 mod question;
 mod quote;
@@ -31,7 +30,6 @@ use crate::corpus::Corpus;
 use crate::index::{IndexError, Passage, SearchIndex};
 use crate::text::{fold, tidy};
 use analysis::Analysis;
-use kept::Kept;
 use question::{is_greeting, strip_tags, MAX_ANALYSED_CHARS};
 use rank::Ranked;
 use select::says_the_same;
@@ -140,9 +138,6 @@ pub struct Engine {
     settings: SearchSettings,
     /// Paragraph vectors, when the semantic retriever is on and ready.
     semantic: Option<SemanticIndex>,
-    /// Term-dictionary entries and weighed words kept across questions ([`kept`]).
-    known_terms: statistics::KnownTerms,
-    known_units: analysis::KnownUnits,
 }
 
 impl Engine {
@@ -152,8 +147,6 @@ impl Engine {
             index: SearchIndex::build(corpus)?,
             settings,
             semantic: None,
-            known_terms: Kept::new(statistics::KNOWN_TERMS_PER_GENERATION),
-            known_units: Kept::new(analysis::KNOWN_UNITS_PER_GENERATION),
         })
     }
 
@@ -172,8 +165,6 @@ impl Engine {
             index,
             settings,
             semantic: None,
-            known_terms: Kept::new(statistics::KNOWN_TERMS_PER_GENERATION),
-            known_units: Kept::new(analysis::KNOWN_UNITS_PER_GENERATION),
         }
     }
 
@@ -278,17 +269,12 @@ impl Engine {
             return (answer, None);
         }
         let searcher = self.index.reader.searcher();
-        let statistics = statistics::Statistics::new(
-            &searcher,
-            self.index.counted_norms.as_ref(),
-            &self.known_terms,
-        );
+        let statistics = statistics::Statistics::new(&searcher, self.index.counted_norms.as_ref());
         let analysis = analysis::analyse(
             &folded,
             self.index.fields,
             &statistics,
             &self.index.synonyms,
-            &self.known_units,
         );
         answer.outcome = Outcome::NotFound;
         if analysis.units.is_empty() {

@@ -1,22 +1,18 @@
 //! Corpus statistics for one question, looked up once: the document
 //! frequencies that weigh the question's units are the same ones BM25 needs,
 //! so analysis and retrieval share them, and the term-dictionary entry found
-//! for a term's frequency is the one its postings are read from. Entries
-//! outlive the question: the engine keeps the ones looked up lately
-//! ([`KnownTerms`]).
+//! for a term's frequency is the one its postings are read from.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
-use tantivy::index::SegmentId;
 use tantivy::postings::TermInfo;
 use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::Field;
 use tantivy::InvertedIndexReader;
 use tantivy::{Searcher, Term};
 
-use super::kept::Kept;
 use crate::index::{CountedNorms, Norms};
 
 pub(super) struct Statistics<'a> {
@@ -25,26 +21,17 @@ pub(super) struct Statistics<'a> {
     docs: u64,
     /// … and documents as BM25 counts them (the same unless some were deleted).
     bm25_docs: u64,
-    /// The searcher's segments: the index the kept entries must belong to.
-    segments: Vec<SegmentId>,
+    terms: RefCell<FxHashMap<Term, TermEntry>>,
     tokens: RefCell<FxHashMap<Field, u64>>,
     /// Inverted indexes opened so far, by segment and field (tantivy looks
     /// each up in a locked map; a question asks dozens of times).
     indexes: RefCell<Vec<(usize, Field, Arc<InvertedIndexReader>)>>,
     /// The index's own length norms, where tantivy keeps none.
     counted_norms: Option<&'a CountedNorms>,
-    known: &'a KnownTerms,
 }
 
-/// Term-dictionary entries kept across questions (see [`super::kept`]).
-pub(super) type KnownTerms = Kept<Term, Arc<TermEntry>>;
-
-/// Entries of a shard's generation: 64k in all, ~15 MB at most (about 240
-/// bytes an entry; drcd's 4,939 questions look up about 60,000 distinct terms).
-pub(super) const KNOWN_TERMS_PER_GENERATION: usize = 2048;
-
 /// What the term dictionary says of one term.
-pub(super) struct TermEntry {
+struct TermEntry {
     /// Passages holding it, over all segments.
     df: u64,
     /// Its entry in each segment (by segment position; `None`: absent there).
@@ -52,22 +39,13 @@ pub(super) struct TermEntry {
 }
 
 impl<'a> Statistics<'a> {
-    pub fn new(
-        searcher: &'a Searcher,
-        counted_norms: Option<&'a CountedNorms>,
-        known: &'a KnownTerms,
-    ) -> Statistics<'a> {
+    pub fn new(searcher: &'a Searcher, counted_norms: Option<&'a CountedNorms>) -> Statistics<'a> {
         Statistics {
             counted_norms,
-            known,
             searcher,
             docs: searcher.num_docs(),
             bm25_docs: Bm25StatisticsProvider::total_num_docs(searcher).unwrap_or(0),
-            segments: searcher
-                .segment_readers()
-                .iter()
-                .map(|s| s.segment_id())
-                .collect(),
+            terms: RefCell::default(),
             tokens: RefCell::default(),
             indexes: RefCell::default(),
         }
@@ -75,11 +53,6 @@ impl<'a> Statistics<'a> {
 
     pub fn searcher(&self) -> &'a Searcher {
         self.searcher
-    }
-
-    /// The segments of the index searched (what kept values belong to).
-    pub fn segments(&self) -> &[SegmentId] {
-        &self.segments
     }
 
     pub fn docs(&self) -> u64 {
@@ -137,14 +110,14 @@ impl<'a> Statistics<'a> {
 
     /// `read` applied to the term's entry, looked up on first use.
     fn entry<R>(&self, term: &Term, read: impl FnOnce(&TermEntry) -> R) -> tantivy::Result<R> {
-        if let Some(entry) = self.known.get(&self.segments, term) {
-            return Ok(read(&entry));
+        if let Some(entry) = self.terms.borrow().get(term) {
+            return Ok(read(entry));
         }
         let mut entry = TermEntry {
             df: 0,
-            infos: Vec::with_capacity(self.segments.len()),
+            infos: Vec::with_capacity(self.searcher.segment_readers().len()),
         };
-        for segment in 0..self.segments.len() {
+        for segment in 0..self.searcher.segment_readers().len() {
             let info = self
                 .inverted_index(segment, term.field())?
                 .get_term_info(term)?;
@@ -152,8 +125,7 @@ impl<'a> Statistics<'a> {
             entry.infos.push(info);
         }
         let value = read(&entry);
-        self.known
-            .put(&self.segments, term.clone(), Arc::new(entry));
+        self.terms.borrow_mut().insert(term.clone(), entry);
         Ok(value)
     }
 }
