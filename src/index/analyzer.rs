@@ -175,42 +175,18 @@ pub fn bigram_terms_folded(folded: &str) -> Vec<String> {
 /// itself ([`super::norms`]). The homophone fold keeps every char an
 /// ideograph or not, so the pairs by sound are the pairs of `text`.
 pub fn span_counts(text: &str) -> (u32, u32) {
-    // [`bigram_spans`] counted in one pass: a run of n ideographs is n - 1
-    // pairs (a lone one is one term, no pair), an ASCII run one term, kept
-    // unless longer than tantivy's limit (one byte a char).
-    let (mut bigrams, mut pairs) = (0, 0);
-    let (mut han_run, mut ascii_run) = (0usize, 0usize);
-    let mut end_runs = |han_run: &mut usize, ascii_run: &mut usize| {
-        match *han_run {
-            0 => {}
-            1 => bigrams += 1,
-            n => {
-                bigrams += n as u32 - 1;
-                pairs += n as u32 - 1;
-            }
-        }
-        if *ascii_run > 0 && *ascii_run <= MAX_TOKEN_LEN {
-            bigrams += 1;
-        }
-        (*han_run, *ascii_run) = (0, 0);
-    };
-    for c in text.chars() {
-        if is_han(c) {
-            if ascii_run > 0 {
-                end_runs(&mut han_run, &mut ascii_run);
-            }
-            han_run += 1;
-        } else if c.is_ascii_alphanumeric() {
-            if han_run > 0 {
-                end_runs(&mut han_run, &mut ascii_run);
-            }
-            ascii_run += 1;
-        } else {
-            end_runs(&mut han_run, &mut ascii_run);
-        }
-    }
-    end_runs(&mut han_run, &mut ascii_run);
-    (bigrams, pairs)
+    let chars: Vec<char> = text.chars().collect();
+    let spans = bigram_spans(&chars);
+    // Only runs of ASCII (one byte a char) can be that long.
+    let bigrams = spans
+        .iter()
+        .filter(|span| span.len() <= MAX_TOKEN_LEN)
+        .count();
+    let pairs = spans
+        .iter()
+        .filter(|span| is_ideograph_pair(&chars, span))
+        .count();
+    (bigrams as u32, pairs as u32)
 }
 
 /// Char ranges of the bigram terms of folded `chars`: overlapping bigrams of
@@ -327,15 +303,10 @@ impl SpanStream {
         } else {
             bigram_spans(&chars)
         };
-        let starts = char_starts(text);
         SpanStream {
-            term_starts: if terms == text {
-                starts.clone()
-            } else {
-                char_starts(&terms)
-            },
+            term_starts: char_starts(&terms),
             terms,
-            starts,
+            starts: char_starts(text),
             spans: spans.into_iter(),
             position: 0,
             token: Token::default(),

@@ -162,7 +162,7 @@ impl SearchIndex {
             // The tokenizers take folded text (see analyzer).
             let title = fold(&passage.title);
             let (bigrams, homophones) = span_counts(&passage.folded);
-            counts.push(vec![bigrams, span_counts(&title).0, homophones]);
+            counts.push([bigrams, span_counts(&title).0, homophones]);
             writer.add_document(doc!(
                 fields.doc => n as u64,
                 fields.words => passage.folded.as_str(),

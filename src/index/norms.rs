@@ -59,11 +59,11 @@ impl CountedNorms {
     /// Arranges per-passage token counts (`counts[n]` for passage `n`, one
     /// column per field of `fields`) by the segments of `searcher`, whose
     /// `doc` fast field gives each document's passage.
-    pub fn arrange(
+    pub fn arrange<const N: usize>(
         searcher: &Searcher,
         doc_field: &str,
-        fields: &[Field],
-        counts: &[Vec<u32>],
+        fields: &[Field; N],
+        counts: &[[u32; N]],
     ) -> tantivy::Result<CountedNorms> {
         let mut segments = Vec::new();
         for segment in searcher.segment_readers() {
@@ -72,7 +72,7 @@ impl CountedNorms {
             for doc in 0..segment.max_doc() {
                 let row = passages.first(doc).and_then(|n| counts.get(n as usize));
                 for (column, ids) in columns.iter_mut().enumerate() {
-                    let count = row.and_then(|r| r.get(column)).copied().unwrap_or(0);
+                    let count = row.map_or(0, |r| r[column]);
                     ids.push(FieldNormReader::fieldnorm_to_id(count));
                 }
             }

@@ -14,8 +14,8 @@
 
 use std::ops::Range;
 
-use super::analyzer::{bigram_spans, is_ideograph_pair};
-use super::homophone::{fold_homophones, homophone};
+use super::analyzer::{bigram_spans, homophone_spans, is_ideograph_pair};
+use super::homophone::fold_homophones;
 use crate::text::is_han;
 
 /// 32-bit FNV-1a: collisions among a passage's few hundred terms are negligible.
@@ -55,21 +55,12 @@ fn for_each_term(text: &str, mut emit: impl FnMut(u32, usize)) {
 }
 
 /// Calls `emit` with the homophone hash of every pair of ideographs of folded
-/// `text` ([`crate::index::homophone`]) and its byte offset: the
-/// [`homophone_spans`](super::analyzer::homophone_spans) (every two adjacent ideographs), found in one pass
-/// without collecting the text's chars (built per passage while answering).
+/// `text` ([`crate::index::homophone`]) and its byte offset.
 fn for_each_sound_term(text: &str, mut emit: impl FnMut(u32, usize)) {
-    let mut previous: Option<(usize, char)> = None;
-    for (at, c) in text.char_indices() {
-        if !is_han(c) {
-            previous = None;
-            continue;
-        }
-        let sound = homophone(c);
-        if let Some((start, before)) = previous {
-            emit(hash_chars(&[before, sound]), start);
-        }
-        previous = Some((at, sound));
+    let (starts, chars): (Vec<usize>, Vec<char>) = text.char_indices().unzip();
+    let sounds: Vec<char> = fold_homophones(text).chars().collect();
+    for span in homophone_spans(&chars) {
+        emit(hash_chars(&sounds[span.clone()]), starts[span.start]);
     }
 }
 
@@ -190,18 +181,12 @@ impl TermMap {
         // At most about one term a byte of text (two for every three bytes
         // of ideographs): one allocation.
         let mut keyed: Vec<u64> = Vec::with_capacity(sentences.last().map_or(0, |s| s.end));
-        // The last sentence starting at or before each term (the first if
-        // none): terms come in runs of rising offsets, so a cursor that only
-        // restarts when an offset falls back finds it without a search.
-        let mut sentence = 0;
         terms(&mut |term, at| {
-            if sentences.get(sentence).is_some_and(|s| at < s.start) {
-                sentence = 0;
-            }
-            while sentences.get(sentence + 1).is_some_and(|s| s.start <= at) {
-                sentence += 1;
-            }
-            keyed.push(u64::from(term) << 32 | sentence.min(63) as u64);
+            let sentence = sentences
+                .partition_point(|s| s.start <= at)
+                .saturating_sub(1)
+                .min(63);
+            keyed.push(u64::from(term) << 32 | sentence as u64);
         });
         sort_by_hash(&mut keyed);
         // Merge the sentences of equal hashes into one mask.
@@ -321,7 +306,6 @@ impl TermMap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::analyzer::homophone_spans;
 
     #[test]
     fn finds_words_by_sentence() {
@@ -341,30 +325,6 @@ mod tests {
         assert_eq!(SoundTerms::of("5g往洛").mask_in(&map, &sounds), 0b10);
         assert_eq!(SoundTerms::of("6g网洛").mask_in(&map, &sounds), 0);
         assert_eq!(SoundTerms::of("").mask_in(&map, &sounds), 0);
-    }
-
-    /// The one-pass sound terms are the sound forms of [`homophone_spans`].
-    #[test]
-    fn sound_terms_are_the_homophone_spans() {
-        let by_spans = |text: &str| {
-            let (starts, chars): (Vec<usize>, Vec<char>) = text.char_indices().unzip();
-            let sounds: Vec<char> = fold_homophones(text).chars().collect();
-            homophone_spans(&chars)
-                .map(|span| (hash_chars(&sounds[span.clone()]), starts[span.start]))
-                .collect::<Vec<_>>()
-        };
-        let corpus = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus")).unwrap();
-        let mut texts: Vec<String> = corpus
-            .flatten()
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .map(|t| crate::text::fold(&t))
-            .collect();
-        texts.extend(["", "乌", "乌真5g网洛，人工zhi能😀世界", "a乌b镇c"].map(String::from));
-        for text in &texts {
-            let mut one_pass = Vec::new();
-            for_each_sound_term(text, |h, at| one_pass.push((h, at)));
-            assert_eq!(one_pass, by_spans(text), "{text}");
-        }
     }
 
     #[test]
