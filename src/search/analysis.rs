@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use rustc_hash::FxHashMap;
 
 use super::background::specificity;
+use super::demand::{demand_of, Demand};
 use super::question::{cue_of, distinct, is_stop_word, mask_question_words, Cue};
 use super::statistics::Statistics;
 use crate::corpus::synonyms::{Rule, Synonyms};
@@ -131,6 +132,8 @@ pub(super) struct Analysis {
     /// The question's content words (precise cut) and aliases, for relevance.
     pub keywords: Vec<Unit>,
     pub cue: Cue,
+    /// The kind of fact asked for, which the answering passage must state.
+    pub demand: Demand,
 }
 
 /// Weights of the question's units from the corpus statistics.
@@ -234,6 +237,7 @@ pub(super) fn analyse(
     statistics: &Statistics,
     synonyms: &Synonyms,
 ) -> Analysis {
+    let cue = cue_of(folded);
     let masked = mask_question_words(folded);
     let (rest, aliases) = apply_synonyms(&masked, synonyms);
     let weigher = Weigher {
@@ -294,7 +298,8 @@ pub(super) fn analyse(
         homophones: homophones_where_missing(&rest, &units, &weigher),
         units,
         keywords,
-        cue: cue_of(folded),
+        cue,
+        demand: demand_of(folded, cue),
     }
 }
 

@@ -6,14 +6,14 @@
 //! corpus). With the model there are two signals, because neither is enough
 //! alone: keyword coverage, and how far the passage stands out from the corpus
 //! for e5 (its z-score; raw cosines are too compressed). And a question that
-//! asks for a price, an age or where to download something is not answered by
-//! a passage that states none.
+//! asks for a kind of fact (a year, an amount, a price, a link …) is not
+//! answered by a passage that states none ([`super::demand`]).
 
 use std::sync::Arc;
 
 use super::analysis::Analysis;
 use super::answer::Relevance;
-use super::question::{has_cue, Cue};
+use super::demand::{is_stated, Demand};
 use super::rank::Ranked;
 use super::SearchSettings;
 use crate::index::Passage;
@@ -51,19 +51,17 @@ pub(super) fn judge(
     };
     (
         relevance,
-        relevant && states_what_is_asked(analysis.cue, best, passage),
+        relevant && states_what_is_asked(analysis.demand, best, passage),
     )
 }
 
-/// A price, an age or a link asked for must be stated somewhere in the
-/// passage: a passage about the thing that does not say it is no answer.
+/// A year, a time, an amount, an organisation, a price, an age or a link
+/// asked for must be stated somewhere in the passage: a passage about the
+/// thing that states nothing of the kind is no answer.
 fn states_what_is_asked(
-    cue: Cue,
+    demand: Demand,
     best: &Ranked,
     passage: impl Fn(usize) -> Option<Arc<Passage>>,
 ) -> bool {
-    if !matches!(cue, Cue::Money | Cue::Age | Cue::Link) {
-        return true;
-    }
-    passage(best.passage).is_some_and(|p| has_cue(&p.folded, cue))
+    demand == Demand::None || passage(best.passage).is_some_and(|p| is_stated(&p.folded, demand))
 }

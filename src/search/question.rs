@@ -4,6 +4,8 @@
 /// Only this much of a question is analysed: a 10 000-character paste still
 /// gets an answer, in bounded time.
 pub(super) const MAX_ANALYSED_CHARS: usize = 500;
+use crate::text::mostly_latin;
+
 /// At most this many distinct terms per field go into the query.
 const MAX_TERMS: usize = 64;
 
@@ -601,10 +603,11 @@ pub(super) fn cue_of(folded: &str) -> Cue {
         "下载", "链接", "网址", "官网", "网站", "pdf", "download", "link", "url", "website",
     ];
     let chars = CharSet::of(folded);
+    let latin = mostly_latin(folded);
     let any = |words: &[&str]| {
         words
             .iter()
-            .any(|w| chars.may_hold(w) && folded.contains(w))
+            .any(|w| chars.may_hold(w) && mentions(folded, w, latin))
     };
     let money_noun = any(MONEY_NOUNS) && any(AMOUNT);
     if any(MONEY) || money_noun {
@@ -620,6 +623,22 @@ pub(super) fn cue_of(folded: &str) -> Cue {
     } else {
         Cue::None
     }
+}
+
+/// Whether the folded question mentions `word`. English words count as whole
+/// words, and only in an English question (`latin`): in a Chinese one they
+/// are names and terms (Christopher Price is no price) — except PDF.
+pub(super) fn mentions(folded: &str, word: &str, latin: bool) -> bool {
+    if !word.is_ascii() {
+        return folded.contains(word);
+    }
+    (latin || word == "pdf")
+        && folded.match_indices(word).any(|(at, _)| {
+            let before = folded[..at].chars().next_back();
+            let after = folded[at + word.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_alphanumeric())
+                && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+        })
 }
 
 pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
@@ -710,6 +729,12 @@ mod tests {
         assert_eq!(cue_of("学费一年几万"), Cue::Money);
         // A sum named without asking its amount is no money question.
         assert_ne!(cue_of("奖金发给了谁"), Cue::Money);
+        assert_ne!(
+            cue_of("christopher price说5g可编程网络离不开什么的支撑"),
+            Cue::Money
+        );
+        assert_eq!(cue_of("what is the price of a ticket?"), Cue::Money);
+        assert_ne!(cue_of("what did the costume look like?"), Cue::Money);
         assert!(has_cue("奖金为100万元", Cue::Money));
         assert!(!has_cue("20个项目获得领先科技奖", Cue::Money));
     }

@@ -1,0 +1,187 @@
+//! What kind of fact a question demands — a year, a time, an amount, a
+//! price, an age, a link — and whether a passage states any
+//! fact of that kind. A passage about the right thing that states nothing of
+//! the kind asked for does not answer the question: "那份预测是哪年发布的" is
+//! not answered by a paragraph about the forecast that gives no year, and
+//! "眼镜重多少克" not by one that gives no number. The checks are deliberately
+//! lenient (any fact of the kind counts): they only catch passages that
+//! cannot hold the answer.
+
+use super::question::{has_cue, mentions, Cue};
+use crate::text::mostly_latin;
+
+/// The kind of fact a question asks for, when it names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Demand {
+    /// A price, an age or a link (see [`Cue`]).
+    Cue(Cue),
+    /// Which year (哪年, 哪一年, what year).
+    Year,
+    /// When (什么时候, 何时, 哪天, 几号, when).
+    Time,
+    /// How many or how much of something (多少, 几家, 多久, how many).
+    Amount,
+    /// Nothing in particular.
+    None,
+}
+
+/// The demand of `folded` (a folded question) whose cue is `cue`.
+pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
+    if matches!(cue, Cue::Money | Cue::Age | Cue::Link) {
+        return Demand::Cue(cue);
+    }
+    let latin = mostly_latin(folded);
+    let asks = |chinese: &[&str], english: &[&str]| {
+        chinese
+            .iter()
+            .chain(english)
+            .any(|w| mentions(folded, w, latin))
+    };
+    if asks(YEAR, &["what year", "which year"]) {
+        Demand::Year
+    } else if asks(TIME, &["when", "what time", "what date", "which day"])
+        || asks_ji(folded, "号月点")
+    {
+        Demand::Time
+    } else if asks(
+        AMOUNT,
+        &["how many", "how much", "how long", "what percentage"],
+    ) || asks_ji(folded, "个家项种位名次天年岁倍件台款条所座届场期批轮人张部")
+    {
+        Demand::Amount
+    } else {
+        Demand::None
+    }
+}
+
+const YEAR: &[&str] = &["哪年", "哪一年", "哪个年份", "什么年份", "几几年"];
+const TIME: &[&str] = &[
+    "什么时候",
+    "啥时候",
+    "何时",
+    "哪天",
+    "哪一天",
+    "什么时间",
+    "啥时间",
+    "哪个月",
+    "什么日子",
+];
+const AMOUNT: &[&str] = &[
+    "多少",
+    "多久",
+    "多长时间",
+    "多重",
+    "多远",
+    "百分之几",
+    "占比",
+    "几成",
+];
+
+/// 几 before one of `measures` (几家, 几号) asks for a number; 哪几 asks for a
+/// list (哪几点), and 几乎 is no question.
+fn asks_ji(folded: &str, measures: &str) -> bool {
+    let chars: Vec<char> = folded.chars().collect();
+    chars.windows(2).enumerate().any(|(i, pair)| {
+        pair[0] == '几' && measures.contains(pair[1]) && (i == 0 || chars[i - 1] != '哪')
+    })
+}
+
+/// Whether `passage` (folded) states any fact of the kind `demand` asks for.
+pub(super) fn is_stated(passage: &str, demand: Demand) -> bool {
+    match demand {
+        Demand::None => true,
+        Demand::Cue(cue) => has_cue(passage, cue),
+        Demand::Year => states_year(passage),
+        Demand::Time => states_time(passage),
+        Demand::Amount => passage.chars().any(is_numeral),
+    }
+}
+
+fn is_numeral(c: char) -> bool {
+    c.is_ascii_digit() || "一二三四五六七八九十百千万亿两〇零半".contains(c)
+}
+
+/// A year: three or four digits or a Chinese numeral before 年 (2024年, 372年,
+/// 嘉靖七年; not the 50年 of a duration), an era (年间, 年代) or a year named
+/// relatively (今年).
+fn states_year(passage: &str) -> bool {
+    const RELATIVE: &[&str] = &[
+        "今年", "去年", "明年", "前年", "当年", "同年", "次年", "元年", "年间", "年代",
+    ];
+    if RELATIVE.iter().any(|w| passage.contains(w)) {
+        return true;
+    }
+    let chars: Vec<char> = passage.chars().collect();
+    chars.iter().enumerate().any(|(i, &c)| {
+        if c != '年' || i == 0 {
+            return false;
+        }
+        let digits = chars[..i]
+            .iter()
+            .rev()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        (3..=4).contains(&digits) || (digits == 0 && is_numeral(chars[i - 1]))
+    })
+}
+
+/// A time: a year, a numbered month, day, hour or century (11月, 20日, 19世纪),
+/// a period (时期, 年代) or a time named relatively (当天, 目前, 未来).
+fn states_time(passage: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "世纪", "时代", "时期", "期间", "年间", "年代", "朝", "纪", "当天", "当日", "今天", "昨天",
+        "明天", "近日", "日前", "此前", "目前", "如今", "现在", "当前", "未来", "过去", "最近",
+        "近年", "以来", "之后", "之前", "以后", "以前", "早在", "后来", "当时", "随后", "今后",
+    ];
+    if states_year(passage) || WORDS.iter().any(|w| passage.contains(w)) {
+        return true;
+    }
+    let chars: Vec<char> = passage.chars().collect();
+    chars
+        .windows(2)
+        .any(|pair| is_numeral(pair[0]) && "年月日号时点".contains(pair[1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demand(question: &str) -> Demand {
+        demand_of(question, Cue::None)
+    }
+
+    #[test]
+    fn names_the_kind_asked_for() {
+        assert_eq!(demand("那份预测是哪一年发布的"), Demand::Year);
+        assert_eq!(demand("通话什么时候能在手机上用"), Demand::Time);
+        assert_eq!(demand("分论坛几点开始"), Demand::Time);
+        assert_eq!(demand("when does the summit open?"), Demand::Time);
+        assert_eq!(demand("示范工厂有几家"), Demand::Amount);
+        assert_eq!(demand("眼镜重多少克"), Demand::Amount);
+        assert_eq!(demand("how many visitors came?"), Demand::Amount);
+    }
+
+    #[test]
+    fn lists_and_english_words_inside_chinese_are_no_demand() {
+        assert_eq!(demand("校长讲AI最后要确保做到哪几点？"), Demand::None);
+        assert_eq!(demand("几乎所有展馆都有ai吗"), Demand::None);
+        // An English word in a Chinese question is a name, not a question.
+        assert_eq!(demand("when说了什么"), Demand::None);
+        assert_eq!(demand("whenever ai"), Demand::None);
+    }
+
+    #[test]
+    fn passages_state_facts_of_a_kind_or_not() {
+        assert!(is_stated("11月20日，峰会在乌镇开幕", Demand::Time));
+        assert!(is_stated("康熙年间形成", Demand::Time));
+        assert!(!is_stated("这项技术让相隔千里也能触手可及", Demand::Time));
+        assert!(is_stated("王守仁在嘉靖七年", Demand::Year));
+        assert!(is_stated("2024年世界互联网大会", Demand::Year));
+        assert!(!is_stated("在过去的50年里，在未来15到20年里", Demand::Year));
+        assert!(!is_stated(
+            "在多语种混合拾音、降噪等方面取得新突破",
+            Demand::Amount
+        ));
+        assert!(is_stated("已培育421家示范工厂", Demand::Amount));
+    }
+}
