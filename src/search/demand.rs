@@ -17,7 +17,9 @@ pub(super) enum Demand {
     Cue(Cue),
     /// Which year (哪年, 哪一年, what year).
     Year,
-    /// When (什么时候, 何时, 哪天, 几号, when).
+    /// Which day (几号, 哪天, what date).
+    Day,
+    /// When (什么时候, 何时, 哪个月, when).
     Time,
     /// How many or how much of something (多少, 几家, 多久, how many).
     Amount,
@@ -39,14 +41,14 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     };
     if asks(YEAR, &["what year", "which year"]) {
         Demand::Year
-    } else if asks(TIME, &["when", "what time", "what date", "which day"])
-        || asks_ji(folded, "号月点")
-    {
+    } else if asks(DAY, &["what date", "which day"]) || asks_ji(folded, "号") {
+        Demand::Day
+    } else if asks(TIME, &["when", "what time"]) || asks_ji(folded, "月点") {
         Demand::Time
     } else if asks(
         AMOUNT,
         &["how many", "how much", "how long", "what percentage"],
-    ) || asks_ji(folded, "个家项种位名次天年岁倍件台款条所座届场期批轮人张部")
+    ) || asks_ji(folded, MEASURES)
     {
         Demand::Amount
     } else {
@@ -55,17 +57,8 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
 }
 
 const YEAR: &[&str] = &["哪年", "哪一年", "哪个年份", "什么年份", "几几年"];
-const TIME: &[&str] = &[
-    "什么时候",
-    "啥时候",
-    "何时",
-    "哪天",
-    "哪一天",
-    "什么时间",
-    "啥时间",
-    "哪个月",
-    "什么日子",
-];
+const DAY: &[&str] = &["哪天", "哪一天", "哪一日", "什么日子", "几月几日"];
+const TIME: &[&str] = &["什么时候", "啥时候", "何时", "什么时间", "啥时间", "哪个月"];
 const AMOUNT: &[&str] = &[
     "多少",
     "多久",
@@ -76,6 +69,9 @@ const AMOUNT: &[&str] = &[
     "占比",
     "几成",
 ];
+
+/// Measure words and units: 几 before one asks for a count or an amount.
+const MEASURES: &str = "个家项种位名次天年岁倍件台款条所座届场期批轮人张部克斤吨米秒万千百亿";
 
 /// 几 before one of `measures` (几家, 几号) asks for a number; 哪几 asks for a
 /// list (哪几点), and 几乎 is no question.
@@ -92,6 +88,7 @@ pub(super) fn is_stated(passage: &str, demand: Demand) -> bool {
         Demand::None => true,
         Demand::Cue(cue) => has_cue(passage, cue),
         Demand::Year => states_year(passage),
+        Demand::Day => states_day(passage),
         Demand::Time => states_time(passage),
         Demand::Amount => passage.chars().any(is_numeral),
     }
@@ -125,6 +122,28 @@ fn states_year(passage: &str) -> bool {
     })
 }
 
+/// A day: a numbered day (20日, 19号, 七月十一) or a day named relatively.
+fn states_day(passage: &str) -> bool {
+    const RELATIVE: &[&str] = &[
+        "今天",
+        "昨天",
+        "明天",
+        "当天",
+        "当日",
+        "次日",
+        "同日",
+        "前一天",
+    ];
+    if RELATIVE.iter().any(|w| passage.contains(w)) {
+        return true;
+    }
+    let chars: Vec<char> = passage.chars().collect();
+    chars.windows(2).any(|pair| {
+        (is_numeral(pair[0]) && "日号".contains(pair[1]))
+            || (pair[0] == '月' && is_numeral(pair[1]))
+    })
+}
+
 /// A time: a year, a numbered month, day, hour or century (11月, 20日, 19世纪),
 /// a period (时期, 年代) or a time named relatively (当天, 目前, 未来).
 fn states_time(passage: &str) -> bool {
@@ -155,6 +174,8 @@ mod tests {
         assert_eq!(demand("那份预测是哪一年发布的"), Demand::Year);
         assert_eq!(demand("通话什么时候能在手机上用"), Demand::Time);
         assert_eq!(demand("分论坛几点开始"), Demand::Time);
+        assert_eq!(demand("峰会今年从几号开到几号"), Demand::Day);
+        assert_eq!(demand("眼镜到底几克重"), Demand::Amount);
         assert_eq!(demand("when does the summit open?"), Demand::Time);
         assert_eq!(demand("示范工厂有几家"), Demand::Amount);
         assert_eq!(demand("眼镜重多少克"), Demand::Amount);
@@ -174,6 +195,9 @@ mod tests {
     fn passages_state_facts_of_a_kind_or_not() {
         assert!(is_stated("11月20日，峰会在乌镇开幕", Demand::Time));
         assert!(is_stated("康熙年间形成", Demand::Time));
+        assert!(is_stated("11月19日至22日，大会在乌镇举行", Demand::Day));
+        assert!(is_stated("燕军于七月十一攻破居庸关", Demand::Day));
+        assert!(!is_stated("今年，峰会将目光聚焦在了人工智能", Demand::Day));
         assert!(!is_stated("这项技术让相隔千里也能触手可及", Demand::Time));
         assert!(is_stated("王守仁在嘉靖七年", Demand::Year));
         assert!(is_stated("2024年世界互联网大会", Demand::Year));

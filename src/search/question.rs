@@ -665,10 +665,12 @@ pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
     };
     match cue {
         Cue::Number => sentence.chars().any(numeral),
-        Cue::Time => {
-            sentence.chars().any(|c| c.is_ascii_digit())
-                && sentence.chars().any(|c| matches!(c, '年' | '月' | '日'))
-        }
+        // A date: a number right before 年, 月, 日 or 号 (the 5 of 5G and the
+        // 年 of 每一年 make none).
+        Cue::Time => sentence
+            .chars()
+            .zip(sentence.chars().skip(1))
+            .any(|(a, b)| numeral(a) && matches!(b, '年' | '月' | '日' | '号')),
         Cue::Money => {
             sentence
                 .chars()
