@@ -130,6 +130,38 @@ fn lexical_alone_handles_typos_aliases_and_traditional_chinese() {
 }
 
 #[test]
+fn a_year_a_time_or_an_amount_the_passage_does_not_state_is_not_answered() {
+    // Near misses: the paragraph about the thing is found, but it states no
+    // year, no time, no number — quoting it would not answer. Asked of both
+    // engines (the check is the gate's, whichever retrievers ran).
+    let corpus = Corpus::load(&common::repo("corpus")).unwrap();
+    let lexical = Engine::new(&corpus, SearchSettings::default()).unwrap();
+    for engine in [&lexical, hybrid_engine()] {
+        for question in [
+            "麦肯锡说的6800亿美元是哪一年的预测",
+            "AI+AR眼镜续航多少小时",
+            "裸眼3D通话舱什么时候上线的",
+        ] {
+            let answer = engine.ask(question);
+            assert!(!answer.answered(), "{question} → {:?}", answer.passages);
+        }
+        // The same kinds of question are answered where the paragraph states one.
+        for (question, expected) in [
+            ("峰会是哪天开幕的", "11月20日"),
+            ("国家级示范工厂有多少家", "421家"),
+            ("麦肯锡预测AI能为电信行业创造多少价值", "6800亿美元"),
+        ] {
+            let answer = engine.ask(question);
+            let top = answer
+                .passages
+                .first()
+                .unwrap_or_else(|| panic!("{question}: no answer"));
+            assert!(top.text.contains(expected), "{question} → {}", top.text);
+        }
+    }
+}
+
+#[test]
 fn an_exact_match_outranks_a_homophone() {
     let corpus = Corpus::load(&common::repo("corpus")).unwrap();
     let engine = Engine::new(&corpus, SearchSettings::default()).unwrap();
