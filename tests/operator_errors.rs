@@ -136,7 +136,8 @@ fn broken_settings_name_their_source() {
             .collect()
     };
     // (file contents or None for the built-in defaults, environment, expected start)
-    let cases: Vec<(Option<&str>, Vec<(String, String)>, &str)> = vec![
+    type Case<'a> = (Option<&'a str>, Vec<(String, String)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             None,
             env(&[("SUMMIT_SEARCH_MIN_RELEVANCE", "abc")]),

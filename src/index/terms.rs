@@ -354,7 +354,7 @@ mod tests {
         ];
         let maps: Vec<TermMap> = texts
             .iter()
-            .map(|t| TermMap::build(t, &[0..t.len()]))
+            .map(|t| TermMap::build(t, std::slice::from_ref(&(0..t.len()))))
             .collect();
         for a in &maps {
             for b in &maps {
