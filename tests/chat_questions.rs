@@ -120,13 +120,18 @@ fn lexical_alone_handles_typos_aliases_and_traditional_chinese() {
         ("人大校长说要夯实什么基础", "夯实网络法治基础"),
         ("微軟的張祺是什麼職位", "全球资深副总裁"),
     ] {
-        let answer = engine.ask(question);
-        let top = answer
-            .passages
-            .first()
-            .unwrap_or_else(|| panic!("{question}: no answer"));
-        assert!(top.text.contains(expected), "{question} → {}", top.text);
+        assert_first_quote_holds(&engine, question, expected);
     }
+}
+
+/// `engine` answers `question` first with a paragraph that holds `expected`.
+fn assert_first_quote_holds(engine: &Engine, question: &str, expected: &str) {
+    let answer = engine.ask(question);
+    let top = answer
+        .passages
+        .first()
+        .unwrap_or_else(|| panic!("{question}: no answer"));
+    assert!(top.text.contains(expected), "{question} → {}", top.text);
 }
 
 #[test]
@@ -151,12 +156,7 @@ fn a_year_a_time_or_an_amount_the_passage_does_not_state_is_not_answered() {
             ("国家级示范工厂有多少家", "421家"),
             ("麦肯锡预测AI能为电信行业创造多少价值", "6800亿美元"),
         ] {
-            let answer = engine.ask(question);
-            let top = answer
-                .passages
-                .first()
-                .unwrap_or_else(|| panic!("{question}: no answer"));
-            assert!(top.text.contains(expected), "{question} → {}", top.text);
+            assert_first_quote_holds(engine, question, expected);
         }
     }
 }
