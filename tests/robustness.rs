@@ -70,6 +70,21 @@ fn replies(api: &FakeTelegram) -> HashMap<i64, usize> {
     count
 }
 
+/// Replies the fake has received once the dead process's last requests have
+/// landed: a reply written to its socket just before the kill is read by the
+/// fake a moment later, and it counts as sent before the kill.
+async fn sent_when_settled(api: &FakeTelegram) -> usize {
+    let mut sent = api.sent_messages().len();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = api.sent_messages().len();
+        if now == sent {
+            return sent;
+        }
+        sent = now;
+    }
+}
+
 /// Waits until every question has a reply; returns (unanswered, answered twice).
 async fn wait_for_answers(api: &FakeTelegram, questions: &[i64]) -> (usize, usize) {
     let deadline = Instant::now() + WAIT;
@@ -99,7 +114,7 @@ async fn sigkill_mid_burst_loses_nothing_when_polling() {
     // Killed while replies are going out: some sent, most not.
     api.wait_for_messages(10, WAIT).await;
     bot.kill();
-    let sent_before = api.sent_messages().len();
+    let sent_before = sent_when_settled(&api).await;
     let bot = Bot::start(&api, &[]);
     let (unanswered, twice) = wait_for_answers(&api, &questions).await;
     let (status, log) = bot.terminate();
@@ -159,7 +174,7 @@ async fn sigkill_mid_burst_loses_nothing_with_a_webhook() {
         .collect();
     api.wait_for_messages(1, WAIT).await;
     bot.kill();
-    let sent_before = api.sent_messages().len();
+    let sent_before = sent_when_settled(&api).await;
     let mut resend = Vec::new();
     for (update, sender) in updates.iter().zip(senders) {
         if !matches!(sender.await, Ok(Ok(200))) {
