@@ -55,9 +55,9 @@ pub(super) fn judge(
     )
 }
 
-/// A year, a time, an amount, an organisation, a price, an age or a link
-/// asked for must be stated somewhere in the passage: a passage about the
-/// thing that states nothing of the kind is no answer.
+/// A year, a day, a time, an amount, a price, an age or a link asked for
+/// must be stated somewhere in the passage: a passage about the thing that
+/// states nothing of the kind is no answer.
 fn states_what_is_asked(
     demand: Demand,
     best: &Ranked,

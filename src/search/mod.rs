@@ -1,9 +1,9 @@
 //! Question → ranked passages → the best quote, or an honest "not in the corpus".
 //!
 //! The pipeline, one room per stage, reads top to bottom in [`Engine::ask_with`]:
-//! [`question`] (tidy, tags, question words, cue) → [`analysis`] (with the
-//! [`demand`]: what kind of fact is asked) (terms and
-//! weighted units, from [`statistics`] looked up once) → [`lexical`] (BM25 candidates) → [`rank`] (re-ranking by
+//! [`question`] (tidy, tags, question words, cue) → [`analysis`] (terms and
+//! weighted units, from [`statistics`] looked up once; the [`demand`]: what
+//! kind of fact is asked) → [`lexical`] (BM25 candidates) → [`rank`] (re-ranking by
 //! sentence coverage) → [`gate`] (answer or abstain) → [`select`] (which
 //! passages, no near-duplicates) → [`quote`] (best sentence, highlights).
 

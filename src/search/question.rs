@@ -1,11 +1,11 @@
 //! The question as text: tidied, stripped of pasted tags, question words masked,
 //! greetings recognised, and what kind of thing it asks for (a number, a date).
 
+use crate::text::mostly_latin;
+
 /// Only this much of a question is analysed: a 10 000-character paste still
 /// gets an answer, in bounded time.
 pub(super) const MAX_ANALYSED_CHARS: usize = 500;
-use crate::text::mostly_latin;
-
 /// At most this many distinct terms per field go into the query.
 const MAX_TERMS: usize = 64;
 
