@@ -36,6 +36,18 @@ impl EvalQuestion {
         self.unanswerable.is_some()
             || (self.kind.is_some() && self.gold_id.is_none() && self.evidence.is_empty())
     }
+
+    /// Whether the passage `id` with `text` answers it: its gold id, or a text
+    /// holding one of its evidence strings (whitespace ignored).
+    pub fn is_gold(&self, id: &str, text: &str) -> bool {
+        match &self.gold_id {
+            Some(gold) => id == gold,
+            None => {
+                let text = squeeze(text);
+                self.evidence.iter().any(|e| text.contains(&squeeze(e)))
+            }
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,16 +120,6 @@ fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// Is the passage at `rank` of `answer` a gold one for `q`?
-fn is_gold(q: &EvalQuestion, id: &str, text: &str) -> bool {
-    match &q.gold_id {
-        Some(gold) => id == gold,
-        None => {
-            let text = squeeze(text);
-            q.evidence.iter().any(|e| text.contains(&squeeze(e)))
-        }
-    }
-}
 
 /// Scores every question. `answer` runs one question (the engine, normally).
 pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answer) -> Report {
@@ -127,7 +129,7 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
         let top_gold = a
             .passages
             .first()
-            .is_some_and(|h| is_gold(q, &h.id, &h.text));
+            .is_some_and(|h| q.is_gold(&h.id, &h.text));
         r.features.push(serde_json::json!({
             "id": q.id,
             "answerable": !q.is_unanswerable(),
@@ -172,7 +174,7 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
             .passages
             .iter()
             .take(10)
-            .position(|h| is_gold(q, &h.id, &h.text));
+            .position(|h| q.is_gold(&h.id, &h.text));
         if let Some(rank) = rank {
             r.hit1 += usize::from(rank == 0);
             r.hit3 += usize::from(rank < 3);
@@ -204,6 +206,26 @@ pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answ
 }
 
 impl Report {
+    /// Adds `other`'s counts to these (figures over several question files).
+    pub fn add(&mut self, other: &Report) {
+        self.answerable += other.answerable;
+        self.hit1 += other.hit1;
+        self.hit3 += other.hit3;
+        self.hit5 += other.hit5;
+        self.mrr10 += other.mrr10;
+        self.answer_in_quote1 += other.answer_in_quote1;
+        self.false_abstentions += other.false_abstentions;
+        self.unanswerable += other.unanswerable;
+        self.abstained += other.abstained;
+        self.misses.extend(other.misses.iter().cloned());
+        for (kind, (good, all)) in &other.by_kind {
+            let entry = self.by_kind.entry(kind.clone()).or_default();
+            entry.0 += good;
+            entry.1 += all;
+        }
+        self.features.extend(other.features.iter().cloned());
+    }
+
     /// The human-readable summary (misses first, at most `show_misses`).
     pub fn render(&self, show_misses: usize) -> String {
         let mut out = String::new();
@@ -265,7 +287,7 @@ pub fn explain_into(report: &mut Report, questions: &[EvalQuestion], engine: &En
             .map(|c| {
                 let gold = engine
                     .passage(c.passage)
-                    .is_some_and(|p| is_gold(q, &c.id, &p.text));
+                    .is_some_and(|p| q.is_gold(&c.id, &p.text));
                 let mut value = serde_json::to_value(&c).unwrap_or_default();
                 value["gold"] = gold.into();
                 value
