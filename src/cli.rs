@@ -351,8 +351,12 @@ fn ask(config: &Config, json: bool, question: &[String]) -> Result<ExitCode, App
         examples: &config.help.examples,
         bot_username: None,
     };
+    let max = engine.settings().max_passages;
     let show = |q: &str| {
-        let answer = engine.ask(q);
+        let answer = match follow_up_line(q) {
+            Some((question, context)) => engine.ask_followup(&question, &context, max),
+            None => engine.ask(q),
+        };
         if json {
             render::json(&answer)
         } else {
@@ -379,6 +383,26 @@ fn ask(config: &Config, json: bool, question: &[String]) -> Result<ExitCode, App
     Ok(ExitCode::SUCCESS)
 }
 
+/// A line of standard input that is a follow-up, `{"question": "…",
+/// "reply_to": "…earlier question…"}`; any other line is a question as it is.
+fn follow_up_line(line: &str) -> Option<(String, crate::search::Context)> {
+    #[derive(serde::Deserialize)]
+    struct FollowUp {
+        question: String,
+        #[serde(default)]
+        reply_to: String,
+    }
+    if !line.trim_start().starts_with('{') {
+        return None;
+    }
+    let f: FollowUp = serde_json::from_str(line).ok()?;
+    let context = crate::search::Context {
+        question: f.reply_to,
+        passage: None,
+    };
+    Some((f.question, context))
+}
+
 /// `import`: extracted newspaper text → Markdown articles.
 fn import(raw: &Path, out: &Path) -> Result<ExitCode, AppError> {
     let text = std::fs::read_to_string(raw)
@@ -400,12 +424,20 @@ fn evaluate(
     misses: usize,
     dump: Option<&Path>,
 ) -> Result<ExitCode, AppError> {
-    let questions = eval::read_questions(file)?;
     let mut config = config.clone();
     // Ranking metrics look at the top 10; the answer's own filter would hide ranks 2-10.
     config.search.max_passages = 10;
     config.search.min_extra_coverage = 0.0;
     let engine = load_engine(&config)?;
+    if eval::holds_conversations(file)? {
+        let conversations = eval::read_conversations(file)?;
+        let (follow_up, alone) = eval::evaluate_conversations(&conversations, &engine);
+        print!("{}", follow_up.render(misses));
+        println!("the same questions asked alone:");
+        print!("{}", alone.render(0));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let questions = eval::read_questions(file)?;
     let mut report = eval::evaluate_engine(&questions, &engine);
     print!("{}", report.render(misses));
     if let Some(path) = dump {

@@ -122,9 +122,14 @@ fn squeeze(s: &str) -> String {
 
 
 /// Scores every question. `answer` runs one question (the engine, normally).
-pub fn evaluate(questions: &[EvalQuestion], mut answer: impl FnMut(&str) -> Answer) -> Report {
+pub fn evaluate(questions: &[EvalQuestion], answer: impl FnMut(&str) -> Answer) -> Report {
+    let refs: Vec<&EvalQuestion> = questions.iter().collect();
+    evaluate_refs(&refs, answer)
+}
+
+fn evaluate_refs(questions: &[&EvalQuestion], mut answer: impl FnMut(&str) -> Answer) -> Report {
     let mut r = Report::default();
-    for q in questions {
+    for &q in questions {
         let a = answer(&q.question);
         let top_gold = a
             .passages
@@ -295,6 +300,92 @@ pub fn explain_into(report: &mut Report, questions: &[EvalQuestion], engine: &En
             .collect();
         features["candidates"] = candidates.into();
     }
+}
+
+/// A two-turn conversation: the second question is a reply to the answer
+/// to the first (`{"id", "kind", "turns": [{"question", "evidence", "answers"}, …]}`).
+#[derive(Debug, Deserialize)]
+pub struct Conversation {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub turns: Vec<EvalQuestion>,
+}
+
+/// Whether `path` holds conversations (its first line has `turns`).
+pub fn holds_conversations(path: &Path) -> Result<bool, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .is_some_and(|v| v.get("turns").is_some()))
+}
+
+/// Reads a conversation file (JSON lines; blank lines skipped).
+pub fn read_conversations(path: &Path) -> Result<Vec<Conversation>, EvalError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let invalid = |message: String| EvalError::Invalid {
+            path: name.clone(),
+            line: n + 1,
+            message,
+        };
+        let mut c: Conversation =
+            serde_json::from_str(line).map_err(|e| invalid(e.to_string()))?;
+        if c.turns.len() < 2 {
+            return Err(invalid("needs two `turns`".into()));
+        }
+        // The follow-up is scored by the conversation's kind.
+        for turn in &mut c.turns {
+            turn.kind = c.kind.clone().or_else(|| Some("follow-up".into()));
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Scores the last turn of every conversation, asked as a reply to the
+/// answer to the turns before it (`follow_up`), and the same question asked
+/// alone (`alone`), for comparison.
+pub fn evaluate_conversations(conversations: &[Conversation], engine: &Engine) -> (Report, Report) {
+    let follow_ups: Vec<(&EvalQuestion, crate::search::Context)> = conversations
+        .iter()
+        .map(|c| {
+        let (last, earlier) = c.turns.split_last().expect("two turns");
+        let mut context = crate::search::Context::default();
+        for turn in earlier {
+            let answer = engine.ask_followup(&turn.question, &context, 1);
+            context = crate::search::Context {
+                question: turn.question.clone(),
+                passage: answer.passages.first().map(|h| h.passage),
+            };
+        }
+            (last, context)
+        })
+        .collect();
+    let max = engine.settings().max_passages;
+    let questions: Vec<&EvalQuestion> = follow_ups.iter().map(|(q, _)| *q).collect();
+    let mut n = 0;
+    let follow_up = evaluate_refs(&questions, |_| {
+        let (q, context) = &follow_ups[n];
+        n += 1;
+        engine.ask_followup(&q.question, context, max)
+    });
+    let alone = evaluate_refs(&questions, |q| engine.ask(q));
+    (follow_up, alone)
 }
 
 /// Runs `evaluate` with `engine`.

@@ -12,6 +12,7 @@ mod answer;
 mod background;
 mod demand;
 pub mod fit;
+pub mod followup;
 mod fusion;
 mod judge;
 mod lexical;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use answer::{Answer, Hit, Outcome, Relevance, Retriever};
+pub use followup::Context;
 pub use judge::{Inputs, Judge, Model, INPUTS};
 pub use semantic::SemanticIndex;
 
@@ -189,7 +191,51 @@ impl Engine {
     /// [`Engine::ask`] returning up to `max_passages` passages instead of the
     /// configured number (inline mode and "more sources" list more).
     pub fn ask_with(&self, question: &str, max_passages: usize) -> Answer {
-        let (mut answer, ranking) = self.rank_question(question);
+        let (answer, ranking) = self.rank_question(question);
+        self.decide(answer, ranking, max_passages)
+    }
+
+    /// Answers `question`, a reply to an earlier answer, in its `context`
+    /// ([`followup`]): as if asked alone when it is a complete question
+    /// answered alone, else searched with the earlier question's words.
+    pub fn ask_followup(&self, question: &str, context: &Context, max_passages: usize) -> Answer {
+        let alone = self.ask_with(question, max_passages);
+        let elliptical = followup::is_elliptical(question);
+        if (alone.answered() && !elliptical) || context.question.trim().is_empty() {
+            return alone;
+        }
+        let earlier = context.passage.or_else(|| {
+            let earlier = self.ask_with(&context.question, 1);
+            earlier.passages.first().map(|h| h.passage)
+        });
+        let topic = self.topic_words(&context.question);
+        let (answer, ranking) = self.rank_in_context(question, Some((&topic, earlier)));
+        let expanded = self.decide(answer, ranking, max_passages);
+        if expanded.answered() || !alone.answered() {
+            expanded
+        } else {
+            alone
+        }
+    }
+
+    /// The earlier question's weightiest words: what it was about.
+    fn topic_words(&self, earlier: &str) -> String {
+        let Some(ranking) = self.rank_question(earlier).1 else {
+            return String::new();
+        };
+        let mut keywords: Vec<&analysis::Unit> = ranking.analysis.keywords.iter().collect();
+        keywords.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        keywords
+            .iter()
+            .take(followup::TOPIC_WORDS)
+            .map(|k| k.text())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The answer to a ranked question: its best passages when the judge
+    /// finds the best one answers, else `answer` as it is (not found).
+    fn decide(&self, mut answer: Answer, ranking: Option<Ranking>, max_passages: usize) -> Answer {
         let Some(ranking) = ranking else {
             return answer;
         };
@@ -290,6 +336,18 @@ impl Engine {
     /// The answer so far (outcome `Empty`, `Greeting` or `NotFound`) and, when
     /// the question was searched, its candidates ranked.
     fn rank_question(&self, question: &str) -> (Answer, Option<Ranking>) {
+        self.rank_in_context(question, None)
+    }
+
+    /// [`Engine::rank_question`] for a follow-up searched with its context:
+    /// the context's words are searched too, the demand and cue are the
+    /// question's own, and passages of the context's article come first on
+    /// near-ties.
+    fn rank_in_context(
+        &self,
+        question: &str,
+        context: Option<(&str, Option<usize>)>,
+    ) -> (Answer, Option<Ranking>) {
         let tidy_question = tidy(question);
         let analysed: String = strip_tags(&tidy_question)
             .chars()
@@ -307,18 +365,34 @@ impl Engine {
         if bare.is_empty() {
             return (answer, None);
         }
-        if is_greeting(&folded) {
+        if is_greeting(&folded) && context.is_none() {
             answer.outcome = Outcome::Greeting;
             return (answer, None);
         }
+        let searched = match context {
+            Some((earlier, _)) => {
+                let earlier: String = strip_tags(&tidy(earlier))
+                    .chars()
+                    .take(MAX_ANALYSED_CHARS)
+                    .collect();
+                format!("{analysed}\n{earlier}")
+            }
+            None => analysed.clone(),
+        };
+        let searched_folded = fold(&searched);
         let searcher = self.index.reader.searcher();
         let statistics = statistics::Statistics::new(&searcher, self.index.counted_norms.as_ref());
-        let analysis = analysis::analyse(
-            &folded,
+        let mut analysis = analysis::analyse(
+            &searched_folded,
             self.index.fields,
             &statistics,
             &self.index.synonyms,
         );
+        if context.is_some() {
+            analysis.cue = question::cue_of(&folded);
+            analysis.demand = demand::demand_of(&folded, analysis.cue);
+            followup::weigh_context(&mut analysis, &folded);
+        }
         answer.outcome = Outcome::NotFound;
         if analysis.units.is_empty() {
             return (answer, None);
@@ -337,10 +411,22 @@ impl Engine {
         };
         answer.retrievers = self.retrievers();
         let latin = crate::text::mostly_latin(&analysed);
-        let similar = self.semantic.as_ref().map(|s| s.similarities(&analysed));
+        let similar = self.semantic.as_ref().map(|s| s.similarities(&searched));
         let candidates = fusion::candidates(lexical, similar.as_ref());
         let mut ranked = rank::rank(&candidates, &analysis, |n| self.passage(n));
         fusion::fuse(&mut ranked, similar.as_ref(), latin, &self.settings);
+        if let Some(article) = context
+            .and_then(|(_, passage)| passage)
+            .and_then(|n| self.passage(n))
+            .map(|p| p.article_id.clone())
+        {
+            for r in ranked.iter_mut() {
+                if self.passage(r.passage).is_some_and(|p| p.article_id == article) {
+                    r.score += followup::SAME_ARTICLE_BONUS;
+                }
+            }
+            ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+        }
         let mut ranking = Ranking {
             analysis,
             ranked,

@@ -1,0 +1,120 @@
+//! Follow-up questions: a reply to an answer ("那浙江呢？", "是谁编写的？",
+//! "who said that?") read in the context of the question it answered.
+//!
+//! History expansion (HQE in conversational search), only when needed: a
+//! follow-up that reads as a complete question and is answered alone is
+//! answered exactly as if asked alone (a topic switch). One that is
+//! elliptical — it leans on a pronoun or a continuation word, or has too few
+//! words of its own — or that is not answered alone, is searched with the
+//! earlier question's words added, and passages of the earlier answer's
+//! article are favoured. The user's own words stay what the demand checks
+//! read, so a follow-up asking a fact the articles do not state is still
+//! declined.
+
+use super::analysis::Analysis;
+use super::question::mask_question_words;
+use crate::text::{char_len, fold, mostly_latin};
+
+/// What a follow-up replies to.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The earlier question, or the part of the answer the user quoted.
+    pub question: String,
+    /// The passage the earlier answer quoted first (its index in the engine),
+    /// when known; otherwise the earlier question's best passage is used.
+    pub passage: Option<usize>,
+}
+
+/// Score added to candidates from the earlier answer's article (scores are
+/// normalised to about 0–1.3, so this breaks near-ties, not clear wins).
+pub(super) const SAME_ARTICLE_BONUS: f32 = 0.15;
+
+/// Words of the earlier question carried over: its weightiest (names, terms).
+pub(super) const TOPIC_WORDS: usize = 2;
+
+/// Share of its weight a word keeps when only the earlier question has it:
+/// it names the topic, the user's own words say what is asked about it.
+const CONTEXT_WEIGHT: f32 = 0.4;
+
+/// Lowers the weight of the units of `analysis` (made from the follow-up
+/// and its context) that the follow-up itself (`folded`) does not have.
+pub(super) fn weigh_context(analysis: &mut Analysis, folded: &str) {
+    let own = mask_question_words(folded);
+    for unit in analysis.units.iter_mut().chain(analysis.keywords.iter_mut()) {
+        if !unit.forms.iter().any(|f| own.contains(&f.text)) {
+            unit.weight *= CONTEXT_WEIGHT;
+        }
+    }
+}
+
+/// Words that make a Chinese question lean on what was said before.
+const CONTINUATIONS: &[&str] = &[
+    "那么", "那", "还有", "另外", "此外", "其中", "然后", "再", "也",
+];
+const ANAPHORS: &[&str] = &[
+    "它们", "他们", "她们", "它", "他", "她", "其", "该", "这个", "那个", "这些", "那些", "这位",
+    "那位", "这家", "那家", "这项", "那项", "这里", "那里", "这", "此",
+];
+const ENGLISH_ANAPHORS: &[&str] = &[
+    "it", "its", "he", "she", "his", "her", "they", "them", "their", "that", "this", "those",
+    "these", "there",
+];
+const ENGLISH_CONTINUATIONS: &[&str] = &["and", "so", "also", "what about", "how about"];
+
+/// Content chars (beyond question words and punctuation) below which a
+/// question cannot stand alone.
+const SHORT_CHARS: usize = 4;
+
+/// Whether `question` leans on an earlier one.
+pub fn is_elliptical(question: &str) -> bool {
+    let folded = fold(question.trim());
+    if mostly_latin(&folded) {
+        let words: Vec<&str> = folded
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let phrase = words.join(" ");
+        return words.iter().any(|w| ENGLISH_ANAPHORS.contains(w))
+            || ENGLISH_CONTINUATIONS
+                .iter()
+                .any(|c| phrase == *c || phrase.starts_with(&format!("{c} ")))
+            || words.len() <= 3;
+    }
+    let bare: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
+    let own: String = mask_question_words(&bare)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    CONTINUATIONS.iter().any(|w| bare.starts_with(w))
+        || ANAPHORS.iter().any(|w| bare.contains(w))
+        || bare.ends_with('呢')
+        || char_len(&own) <= SHORT_CHARS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elliptical_follow_ups_are_told_from_complete_questions() {
+        for q in [
+            "那浙江呢？",
+            "是谁编写的？",
+            "它是哪天发布的",
+            "还有别的吗？",
+            "具体多少家？",
+            "Who said that?",
+            "and when?",
+            "What about Zhejiang?",
+        ] {
+            assert!(is_elliptical(q), "{q}");
+        }
+        for q in [
+            "蓝皮书是哪个机构编写的？",
+            "乌镇峰会在哪里举行？",
+            "Who is the chairman of Ant Group?",
+        ] {
+            assert!(!is_elliptical(q), "{q}");
+        }
+    }
+}
