@@ -218,6 +218,33 @@ impl Engine {
         }
     }
 
+    /// Up to `n` articles nearest to `question`, each as the index of its
+    /// best-ranked passage (the corpus's first articles when nothing is near):
+    /// what a declined question is offered instead of a dead end.
+    pub fn nearest_articles(&self, question: &str, n: usize) -> Vec<usize> {
+        let ranked: Vec<usize> = self
+            .rank_question(question)
+            .1
+            .map(|r| r.ranked.iter().map(|r| r.passage).collect())
+            .unwrap_or_default();
+        let all = 0..self.index.passages.len();
+        let mut seen: Vec<String> = Vec::new();
+        let mut out = Vec::new();
+        for passage in ranked.into_iter().chain(all) {
+            if out.len() == n {
+                break;
+            }
+            let Some(p) = self.passage(passage) else {
+                continue;
+            };
+            if !seen.contains(&p.article_id) {
+                seen.push(p.article_id.clone());
+                out.push(passage);
+            }
+        }
+        out
+    }
+
     /// The earlier question's weightiest words: what it was about.
     fn topic_words(&self, earlier: &str) -> String {
         let Some(ranking) = self.rank_question(earlier).1 else {
