@@ -58,13 +58,15 @@ enum Command {
         #[arg(long, default_value = "corpus")]
         out: PathBuf,
     },
-    /// Score the engine on a question file (summit or retrieval format).
+    /// Score the engine on a question file (summit or retrieval format, or
+    /// two-turn conversations: `{"id", "kind", "turns": [{"question", …}, …]}`).
     Eval {
         file: PathBuf,
         /// How many misses to list.
         #[arg(long, default_value_t = 20)]
         misses: usize,
-        /// Also write per-question relevance features as JSON lines to this file.
+        /// Also write, per question, the judge's inputs and probability for
+        /// every candidate passage as JSON lines to this file.
         #[arg(long, value_name = "FILE")]
         dump: Option<PathBuf>,
     },

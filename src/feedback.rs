@@ -12,13 +12,21 @@
 //! its chat and message id, and a user's vote on an answer through a salted
 //! hash of chat, message and user id (one vote per user per answer; the salt
 //! lives only in the database). Questions older than `retain_days` are pruned.
+//!
+//! The answers table links an answer the bot sent (a salted hash of its chat
+//! and message id) to the question it answered, so that a reply to the answer
+//! can be read in its context (`bot::followup`) — after a restart, and on
+//! another webhook replica sharing the file. It is pruned like the question
+//! log and holds at most [`MAX_ANSWERS`] rows (plus what one prune interval
+//! adds); it is written only when questions are stored.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::config::FeedbackSettings;
 
@@ -31,6 +39,12 @@ const REOPEN_EVERY: Duration = Duration::from_secs(30);
 
 /// How often the writer prunes questions past `retain_days`.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Rows the answers table keeps (the newest); older ones are pruned.
+pub const MAX_ANSWERS: usize = 100_000;
+/// Answers written between prunes of the answers table, at most: it stays
+/// bounded however busy the bot is between hourly prunes.
+const PRUNE_AFTER_ANSWERS: usize = 10_000;
 
 /// Records lost to a full queue or a failed write, since the process started.
 static WRITE_FAILURES: AtomicU64 = AtomicU64::new(0);
@@ -83,6 +97,13 @@ pub enum Record {
     },
     /// A reply to a "why?" prompt.
     Reason { prompt: (i64, i64), text: String },
+    /// A reply the bot sent to a question (answered or not): the question a
+    /// later reply to it is read against. Stored only when questions are.
+    Answer {
+        /// Chat and message id of the reply sent; stored only as a salted hash.
+        sent: (i64, i64),
+        question: String,
+    },
     /// Answered once everything queued before it is written.
     Flush(mpsc::Sender<()>),
 }
@@ -92,6 +113,18 @@ pub enum Record {
 pub struct FeedbackStore {
     tx: Option<SyncSender<Record>>,
     store_questions: bool,
+    /// Reads the answers table; `None` when questions are not stored.
+    answers: Option<Answers>,
+}
+
+/// Looks up the question an answer the bot sent replied to. Cheap to clone;
+/// its lookups block (SQLite), so call them off the async runtime.
+#[derive(Debug, Clone)]
+pub struct Answers {
+    path: PathBuf,
+    /// One connection for lookups, opened on first use (the writer thread
+    /// may not have created the file yet) and kept while it works.
+    conn: Arc<Mutex<Option<Connection>>>,
 }
 
 /// Why the log could not be opened (the bot runs on without it).
@@ -126,6 +159,10 @@ impl FeedbackStore {
         FeedbackStore {
             tx: Some(tx),
             store_questions: settings.store_questions,
+            answers: settings.store_questions.then(|| Answers {
+                path: settings.db_path.clone(),
+                conn: Arc::new(Mutex::new(None)),
+            }),
         }
     }
 
@@ -134,7 +171,13 @@ impl FeedbackStore {
         FeedbackStore {
             tx: None,
             store_questions: false,
+            answers: None,
         }
+    }
+
+    /// The answers table's reader, when questions are stored.
+    pub fn answers(&self) -> Option<Answers> {
+        self.answers.clone()
     }
 
     /// Whether questions are logged (`[feedback] store_questions`).
@@ -145,7 +188,8 @@ impl FeedbackStore {
     /// Queues `record` without waiting; a question is skipped when questions
     /// are not to be stored.
     pub fn put(&self, record: Record) {
-        if matches!(record, Record::Question { .. }) && !self.store_questions {
+        let question = matches!(record, Record::Question { .. } | Record::Answer { .. });
+        if question && !self.store_questions {
             return;
         }
         let Some(tx) = &self.tx else {
@@ -181,6 +225,56 @@ impl FeedbackStore {
     pub fn write_failures() -> u64 {
         WRITE_FAILURES.load(Ordering::Relaxed)
     }
+}
+
+impl Answers {
+    /// The question the bot's reply `message` in `chat` answered, if it is
+    /// stored (and younger than `retain_days`). Blocks; a database that
+    /// cannot be read is `None` (logged), never an error for the user.
+    pub fn question_of(&self, chat: i64, message: i64) -> Option<String> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if conn.is_none() {
+            // Read-write without create: the writer thread makes the file.
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            match Connection::open_with_flags(&self.path, flags)
+                .and_then(|c| c.busy_timeout(BUSY_TIMEOUT).map(|()| c))
+            {
+                Ok(c) => *conn = Some(c),
+                Err(err) => {
+                    tracing::debug!(error = %err, "answers table not readable yet");
+                    return None;
+                }
+            }
+        }
+        let found = conn
+            .as_ref()
+            .map(|c| question_of(c, (chat, message)))
+            .transpose();
+        match found {
+            Ok(found) => found.flatten(),
+            Err(err) => {
+                // Reopened on the next lookup (the file may have been replaced).
+                *conn = None;
+                tracing::warn!(error = %err, "cannot read the answers table");
+                None
+            }
+        }
+    }
+}
+
+/// The question stored for the answer `sent` (chat, message id); `None` when
+/// there is none or the database has no salt yet (nothing was stored).
+fn question_of(conn: &Connection, sent: (i64, i64)) -> rusqlite::Result<Option<String>> {
+    let Some(salt) = salt(conn, false)? else {
+        return Ok(None);
+    };
+    let key = hash_key(&salt, &sent_parts(sent));
+    conn.query_row(
+        "SELECT question FROM answers WHERE key = ?1",
+        [key],
+        |row| row.get(0),
+    )
+    .optional()
 }
 
 /// Seconds since the Unix epoch.
@@ -241,6 +335,12 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
 CREATE INDEX IF NOT EXISTS feedback_prompt ON feedback (prompt);
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    question TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
 ";
 
 /// Adds what later versions need to a database made by an earlier one.
@@ -261,6 +361,7 @@ fn writer(path: PathBuf, retain: Duration, rx: Receiver<Record>) {
     let mut conn: Option<Connection> = None;
     let mut last_try: Option<Instant> = None;
     let mut last_prune: Option<Instant> = None;
+    let mut answers_since_prune = 0;
     while let Ok(record) = rx.recv() {
         if let Record::Flush(done) = record {
             let _ = done.send(());
@@ -288,20 +389,37 @@ fn writer(path: PathBuf, retain: Duration, rx: Receiver<Record>) {
             WRITE_FAILURES.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %err, kind = record.kind(), "feedback record not stored");
         }
+        if matches!(record, Record::Answer { .. }) {
+            answers_since_prune += 1;
+        }
         if let Some(c) = &conn {
-            if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY)
+                || answers_since_prune >= PRUNE_AFTER_ANSWERS
+            {
                 last_prune = Some(Instant::now());
-                prune(c, retain);
+                answers_since_prune = 0;
+                prune(c, retain, MAX_ANSWERS);
             }
         }
     }
 }
 
-/// Deletes questions older than `retain` (votes stay: they hold no question
-/// text of their own unless Telegram sent it along).
-fn prune(conn: &Connection, retain: Duration) {
+/// Deletes questions and answers older than `retain`, and answers beyond the
+/// newest `max_answers` (votes stay: they hold no question text of their own
+/// unless Telegram sent it along).
+fn prune(conn: &Connection, retain: Duration, max_answers: usize) {
     let before = now() - retain.as_secs() as i64;
-    let pruned = conn.execute("DELETE FROM questions WHERE at < ?1", [before]);
+    let pruned = conn
+        .execute("DELETE FROM questions WHERE at < ?1", [before])
+        .and_then(|questions| {
+            let old = conn.execute("DELETE FROM answers WHERE at < ?1", [before])?;
+            let over = conn.execute(
+                "DELETE FROM answers WHERE key IN
+                    (SELECT key FROM answers ORDER BY at DESC, rowid DESC LIMIT -1 OFFSET ?1)",
+                [max_answers as i64],
+            )?;
+            Ok(questions + old + over)
+        });
     match pruned {
         Ok(0) => {}
         Ok(rows) => tracing::info!(rows, "pruned the question log past retain_days"),
@@ -319,6 +437,7 @@ impl Record {
             Record::Question { .. } => "question",
             Record::Vote { .. } => "vote",
             Record::Reason { .. } => "reason",
+            Record::Answer { .. } => "answer",
             Record::Flush(_) => "flush",
         }
     }
@@ -415,9 +534,21 @@ fn write(conn: &Connection, record: &Record) -> rusqlite::Result<()> {
                 tracing::debug!("reason for an unknown prompt; ignored");
             }
         }
+        Record::Answer { sent, question } => {
+            let key = salted_key(conn, &sent_parts(*sent))?;
+            conn.execute(
+                "INSERT OR REPLACE INTO answers (key, at, question) VALUES (?1, ?2, ?3)",
+                params![key, now(), question],
+            )?;
+        }
         Record::Flush(_) => {}
     }
     Ok(())
+}
+
+/// What an answer's key is made of: its chat and message id.
+fn sent_parts((chat, message): (i64, i64)) -> [[u8; 8]; 2] {
+    [chat.to_le_bytes(), message.to_le_bytes()]
 }
 
 /// A salted hash of a prompt's chat and message id: finds the vote again
@@ -427,29 +558,42 @@ fn prompt_key(conn: &Connection, (chat, message): (i64, i64)) -> rusqlite::Resul
 }
 
 /// A salted hash of `parts`. The salt is made once per database.
-fn salted_key(conn: &Connection, parts: &[&[u8]]) -> rusqlite::Result<String> {
-    let salt: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| {
-            r.get(0)
+fn salted_key<P: AsRef<[u8]>>(conn: &Connection, parts: &[P]) -> rusqlite::Result<String> {
+    // `None` only if the salt was deleted between insert and read.
+    let salt = salt(conn, true)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    Ok(hash_key(&salt, parts))
+}
+
+/// The database's salt; made when missing and `make` is set. Another
+/// process sharing the file (a webhook replica) may make it at the same
+/// moment: whichever insert lands first is the salt both then use.
+fn salt(conn: &Connection, make: bool) -> rusqlite::Result<Option<String>> {
+    let read = || {
+        conn.query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| {
+            r.get::<_, String>(0)
         })
-        .optional()?;
-    let salt = match salt {
-        Some(salt) => salt,
-        None => {
-            let salt = random_hex();
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?1)",
-                [&salt],
-            )?;
-            salt
-        }
+        .optional()
     };
+    if let Some(salt) = read()? {
+        return Ok(Some(salt));
+    }
+    if !make {
+        return Ok(None);
+    }
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?1)",
+        [random_hex()],
+    )?;
+    read()
+}
+
+fn hash_key<P: AsRef<[u8]>>(salt: &str, parts: &[P]) -> String {
     let mut hash = xxhash_rust::xxh3::Xxh3::new();
     hash.update(salt.as_bytes());
     for part in parts {
-        hash.update(part);
+        hash.update(part.as_ref());
     }
-    Ok(format!("{:016x}", hash.digest()))
+    format!("{:016x}", hash.digest())
 }
 
 /// 128 random bits as hex, from std's randomly keyed hasher (no extra crate).
@@ -551,6 +695,90 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn answers_are_found_by_another_store_on_the_file_and_pruned() {
+        let path = temp_db("answers");
+        let first = FeedbackStore::start(&settings(&path));
+        first.put(Record::Answer {
+            sent: (-100, 7),
+            question: "蓝皮书是哪天发布的？".into(),
+        });
+        first.flush(Duration::from_secs(5));
+        // A restarted bot, or another webhook replica sharing the file.
+        let second = FeedbackStore::start(&settings(&path));
+        let answers = second.answers().expect("questions are stored");
+        assert_eq!(
+            answers.question_of(-100, 7).as_deref(),
+            Some("蓝皮书是哪天发布的？")
+        );
+        assert_eq!(answers.question_of(-100, 8), None, "another message");
+        assert_eq!(answers.question_of(100, 7), None, "another chat");
+        // Its own answers land in the same table, under the same salt.
+        second.put(Record::Answer {
+            sent: (-100, 9),
+            question: "曹振南是谁？".into(),
+        });
+        second.flush(Duration::from_secs(5));
+        let conn = open(&path).unwrap();
+        let salts: i64 = conn
+            .query_row("SELECT COUNT(*) FROM meta WHERE key = 'salt'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(salts, 1);
+        assert_eq!(
+            first.answers().unwrap().question_of(-100, 9).as_deref(),
+            Some("曹振南是谁？")
+        );
+        let stored: String = conn
+            .query_row("SELECT group_concat(key) FROM answers", [], |r| r.get(0))
+            .unwrap();
+        assert!(!stored.contains("-100"), "no chat id stored: {stored}");
+
+        // Past retain_days: gone.
+        conn.execute("UPDATE answers SET at = at - 100 * 86400", [])
+            .unwrap();
+        prune(&conn, Duration::from_secs(90 * 86_400), MAX_ANSWERS);
+        assert_eq!(answers.question_of(-100, 7), None);
+        // Past the cap: the oldest go, the newest stay.
+        for n in 0..5 {
+            write(
+                &conn,
+                &Record::Answer {
+                    sent: (1, n),
+                    question: format!("问题{n}"),
+                },
+            )
+            .unwrap();
+        }
+        prune(&conn, Duration::from_secs(90 * 86_400), 3);
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 3);
+        assert_eq!(answers.question_of(1, 0), None);
+        assert_eq!(answers.question_of(1, 4).as_deref(), Some("问题4"));
+    }
+
+    #[test]
+    fn answers_are_not_stored_when_questions_are_not() {
+        let path = temp_db("answers-off");
+        let mut off = settings(&path);
+        off.store_questions = false;
+        let store = FeedbackStore::start(&off);
+        assert!(store.answers().is_none());
+        store.put(Record::Answer {
+            sent: (5, 6),
+            question: "蓝皮书是哪天发布的？".into(),
+        });
+        store.flush(Duration::from_secs(5));
+        let on = FeedbackStore::start(&settings(&path));
+        assert_eq!(on.answers().unwrap().question_of(5, 6), None);
+        // And a reader on a file nobody created finds nothing, without error.
+        let missing = FeedbackStore::start(&settings(&temp_db("answers-missing")));
+        assert_eq!(missing.answers().unwrap().question_of(5, 6), None);
     }
 
     #[test]

@@ -260,3 +260,32 @@ pub fn paragraph_label(lang: Lang, n: usize, quoted: bool) -> String {
         (Lang::En, true) => format!("Paragraph {n} (the one quoted)"),
     }
 }
+
+/// The not-found reply when there are nearest articles to suggest (as
+/// buttons under it): say so, then offer them — suggestions, not answers.
+pub fn declined_with_suggestions(lang: Lang, articles: usize) -> String {
+    match lang {
+        Lang::Zh => format!(
+            "{NOT_FOUND}我只能根据收录的 {articles} 篇乌镇峰会新闻报道回答问题，发送 /sources 查看全部。\
+             \n\n💡 可以问问这些报道（点按钮提问）："
+        ),
+        Lang::En => format!(
+            "Nothing in the collected reports answers that. I can only answer from {articles} \
+             news reports on the 2024 World Internet Conference Wuzhen Summit (in Chinese); \
+             send /sources for the list.\n\n💡 You could ask about these reports instead (tap to ask):"
+        ),
+    }
+}
+
+/// Longest article title on a suggestion button, in chars.
+const SUGGESTION_TITLE_CHARS: usize = 28;
+
+/// The label of a suggestion button: the article's title in 《》.
+pub fn button_suggestion(title: &str) -> String {
+    let title = title.trim();
+    if title.chars().count() <= SUGGESTION_TITLE_CHARS {
+        return format!("《{title}》");
+    }
+    let cut: String = title.chars().take(SUGGESTION_TITLE_CHARS - 1).collect();
+    format!("《{cut}…》")
+}

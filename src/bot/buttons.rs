@@ -17,6 +17,8 @@
 //! the page a press sends is too; without it the page is Chinese — so the
 //! data of every Chinese answer, and of buttons made before the flag existed,
 //! is unchanged and still accepted. The flag is signed like the rest.
+//! `2s:3fa9c1:1k:<mac>` is a suggestion under a declined question: ask the
+//! title of passage 56's article.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -27,6 +29,8 @@ use crate::search::{Answer, Engine};
 
 /// Telegram's limit on `callback_data`.
 pub const MAX_DATA_BYTES: usize = 64;
+/// The label of the 👍 button: every answer that quotes something has it.
+pub const VOTE_UP: &str = "👍";
 /// Sources listed per "更多来源" message.
 pub const MORE_PAGE: usize = 3;
 /// Passages asked of the engine for a chat answer: what the reply shows plus
@@ -105,6 +109,9 @@ pub enum Action {
         /// The passages the answer showed, best first.
         passages: Vec<usize>,
     },
+    /// A suggestion under a declined question: ask the title of this
+    /// passage's article (from `Engine::nearest_articles`).
+    Suggest(usize),
 }
 
 /// Why a press cannot be acted on; each has its own notice.
@@ -149,6 +156,7 @@ pub fn encode(action: &Action, fingerprint: &str, key: &ButtonKey) -> String {
             Lang::Zh,
             vec![question.clone(), list_body(passages)],
         ),
+        Action::Suggest(n) => ('s', Lang::Zh, vec![base36(*n)]),
     };
     let head = format!("{VERSION}{tag}{}:{fingerprint}:", lang_flag(lang));
     loop {
@@ -185,7 +193,7 @@ pub fn decode(
     else {
         return Err(DataError::Forged);
     };
-    if !version.is_ascii_digit() || !"mcud".contains(tag) {
+    if !version.is_ascii_digit() || !"mcuds".contains(tag) {
         return Err(DataError::Forged);
     }
     let lang = match flag {
@@ -223,6 +231,7 @@ pub fn decode(
     let action = match tag {
         'm' => Action::More(list(fields.next().ok_or(DataError::Forged)?)?, lang),
         'c' => Action::Context(index(fields.next().ok_or(DataError::Forged)?)?, lang),
+        's' => Action::Suggest(index(fields.next().ok_or(DataError::Forged)?)?),
         _ => {
             let question = fields.next().ok_or(DataError::Forged)?;
             if question.len() != 8 || !question.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -272,10 +281,33 @@ pub fn answer_keyboard(
         passages: indices[..shown].to_vec(),
     };
     let second_row = vec![
-        InlineKeyboardButton::callback("👍", encode(&vote(true), fingerprint, key)),
+        InlineKeyboardButton::callback(VOTE_UP, encode(&vote(true), fingerprint, key)),
         InlineKeyboardButton::callback("👎", encode(&vote(false), fingerprint, key)),
     ];
     Some(InlineKeyboardMarkup::new(vec![first_row, second_row]))
+}
+
+/// The suggestions under a declined question: one button per article,
+/// labelled with its title in 《》 (never an answer: pressing one asks the
+/// title as a question). `articles` are passage indices with their titles.
+pub fn suggestion_keyboard(
+    articles: &[(usize, String)],
+    fingerprint: &str,
+    key: &ButtonKey,
+) -> Option<InlineKeyboardMarkup> {
+    if articles.is_empty() {
+        return None;
+    }
+    let rows = articles
+        .iter()
+        .map(|(passage, title)| {
+            vec![InlineKeyboardButton::callback(
+                messages::button_suggestion(title),
+                encode(&Action::Suggest(*passage), fingerprint, key),
+            )]
+        })
+        .collect::<Vec<_>>();
+    Some(InlineKeyboardMarkup::new(rows))
 }
 
 /// "更多来源" for the passages in `rest` (a page of them is shown per press),
@@ -363,7 +395,7 @@ mod tests {
                 })
                 .filter_map(|action| match action {
                     Action::More(_, lang) | Action::Context(_, lang) => Some(lang),
-                    Action::Vote { .. } => None,
+                    Action::Vote { .. } | Action::Suggest(_) => None,
                 })
                 .collect()
         };
@@ -388,6 +420,8 @@ mod tests {
                 question: question_hash("乌镇峰会在哪里举行？"),
                 passages: vec![3, 11],
             },
+            Action::Suggest(0),
+            Action::Suggest(9_999),
         ];
         for action in actions {
             let data = encode(&action, FP, &key());
@@ -514,6 +548,11 @@ mod tests {
             signed("2m:00ab12:1..2"),
             signed("2u:00ab12:xyz:1"),
             signed("2c:00ab12:-1"),
+            signed("2s:00ab12:"),
+            signed("2s:00ab12:1:2"),
+            signed("2s:00ab12:1.2"),
+            signed("2se:00ab12:1"),
+            signed("2s:00ab12:2s"),
             signed("2c:00ab12:2s"),
             signed("2c:short:5"),
             signed("２c:00ab12:5"),

@@ -7,6 +7,9 @@
 //! Both speak the language the button carries (that of the question answered),
 //! so under an English answer every page is English but for the quotes.
 //!
+//! A suggestion under a declined question asks its article's title as a
+//! question; the answer is a new reply to the declined one.
+//!
 //! Every press is answered with answerCallbackQuery (Telegram shows a spinner
 //! until then); stale or forged data gets a short notice and nothing else.
 
@@ -130,6 +133,19 @@ pub async fn handle(ctx: &BotContext, query: CallbackQuery) {
             question,
             passages,
         } => vote(ctx, &engine, &query, message, up, question, passages).await,
+        Action::Suggest(n) => {
+            toast(ctx, &query, None).await;
+            let started = Instant::now();
+            let title = read_passages(&engine, move |engine| {
+                engine.passage(n).map(|p| p.title.trim().to_string())
+            })
+            .await
+            .flatten()
+            .filter(|title| !title.is_empty());
+            if let Some(title) = title {
+                super::handler::answer_and_reply(ctx, &engine, message, title, None, started).await;
+            }
+        }
     }
 }
 

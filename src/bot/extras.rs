@@ -1,5 +1,6 @@
 //! What goes out with a chat answer besides its text: the keyboard under it
-//! and the question-log entry, both from the engine that answered.
+//! (or, under a declined question, the articles to ask about instead) and the
+//! question-log entry, all from the engine that answered.
 
 use teloxide::types::{Chat, InlineKeyboardMarkup};
 
@@ -19,6 +20,21 @@ pub fn chat_type(chat: &Chat) -> &'static str {
     } else {
         "channel"
     }
+}
+
+/// Articles offered under a declined question.
+pub const SUGGESTIONS: usize = 3;
+
+/// The articles nearest to a declined `question`, each as (the index of its
+/// nearest passage, its title): what the suggestion buttons offer. Ranks and
+/// reads passages: call it off the async workers, like [`quoted_ids`].
+pub fn suggestions(engine: &Engine, question: &str) -> Vec<(usize, String)> {
+    engine
+        .nearest_articles(question, SUGGESTIONS)
+        .into_iter()
+        .filter_map(|n| engine.passage(n).map(|p| (n, p.title.clone())))
+        .filter(|(_, title)| !title.trim().is_empty())
+        .collect()
 }
 
 /// How many passages a chat reply quotes: the best one and the extra sources.

@@ -6,15 +6,16 @@ use std::time::Instant;
 use futures_util::FutureExt;
 
 use teloxide::prelude::*;
-use teloxide::types::{Message, ReplyMarkup, UpdateKind};
+use teloxide::types::{InlineKeyboardMarkup, Message, ReplyMarkup, UpdateKind};
 
 use super::context::BotContext;
 use super::guard::{self, Screened};
 use super::route::{self, Command, Intent};
-use super::{buttons, callbacks, extras, inline, send};
+use super::{buttons, callbacks, extras, followup, inline, send};
+use crate::feedback::{Record, Via};
 use crate::messages;
 use crate::render::{self, html};
-use crate::search::Engine;
+use crate::search::{Context, Engine, Outcome};
 
 /// Handles one update with its panics contained: a panic is logged with the
 /// update id and counted, the user gets a short apology, and the lane (and
@@ -93,7 +94,6 @@ async fn handle_message(ctx: &BotContext, msg: &Message) {
     };
     // One engine for the whole update, even if a reload swaps it meanwhile.
     let engine = ctx.engine();
-    let mut keyboard = None;
     let markup_html = match intent {
         Intent::Ignore => return,
         Intent::NonText => html::plain(messages::NON_TEXT),
@@ -109,41 +109,92 @@ async fn handle_message(ctx: &BotContext, msg: &Message) {
                 guard::rejected(ctx, msg, &question);
                 html::plain(messages::TOO_LONG)
             } else {
-                let (markup_html, buttons) =
-                    answer_html(ctx, &engine, msg, question, started).await;
-                keyboard = buttons.map(ReplyMarkup::InlineKeyboard);
-                markup_html
+                let context = followup::context_of(ctx, &engine, msg).await;
+                answer_and_reply(ctx, &engine, msg, question, context, started).await;
+                return;
             }
         }
     };
-    send::reply(ctx, msg, markup_html, keyboard).await;
+    send::reply(ctx, msg, markup_html, None).await;
+}
+
+/// Answers `question` (in `context` when it replies to one of our answers)
+/// with a reply to `msg` — the user's message, or our message whose
+/// suggestion button was pressed — and stores which question the reply
+/// answered, for a reply to it in turn.
+pub(super) async fn answer_and_reply(
+    ctx: &BotContext,
+    engine: &std::sync::Arc<Engine>,
+    msg: &Message,
+    question: String,
+    context: Option<Context>,
+    started: Instant,
+) {
+    let stored = followup::stored_question(&question, context.as_ref());
+    let reply = answer_html(ctx, engine, msg, question, context, started).await;
+    let keyboard = reply.keyboard.map(ReplyMarkup::InlineKeyboard);
+    let sent = send::reply(ctx, msg, reply.markup_html, keyboard).await;
+    if let (Some(sent), true) = (sent, reply.searched) {
+        ctx.feedback.put(Record::Answer {
+            sent: (sent.chat.id.0, i64::from(sent.id.0)),
+            question: stored,
+        });
+    }
+}
+
+/// A rendered reply to a question.
+struct Reply {
+    markup_html: String,
+    keyboard: Option<InlineKeyboardMarkup>,
+    /// Whether it answers the question or declines it (not help, not an
+    /// error): what a later reply to it can be read against.
+    searched: bool,
 }
 
 /// Searches off the async runtime (a search is CPU work) and renders the
-/// reply and its buttons, all from `engine`.
+/// reply and its buttons, all from `engine`: the answer with its buttons, or
+/// for a declined question the nearest articles to ask about instead.
 async fn answer_html(
     ctx: &BotContext,
     engine: &std::sync::Arc<Engine>,
     msg: &Message,
     question: String,
+    context: Option<Context>,
     started: Instant,
-) -> (String, Option<teloxide::types::InlineKeyboardMarkup>) {
+) -> Reply {
     let searcher = engine.clone();
     let shown = extras::shown(ctx);
+    let followup = context.is_some();
     // The search and the passage reads for the log are blocking work.
     let search = move || {
-        let answer = searcher.ask_with(&question, buttons::ANSWER_PASSAGES);
+        let answer = match &context {
+            Some(context) => searcher.ask_followup(&question, context, buttons::ANSWER_PASSAGES),
+            None => searcher.ask_with(&question, buttons::ANSWER_PASSAGES),
+        };
         let quoted = extras::quoted_ids(&searcher, &answer, shown);
-        (answer, quoted)
+        let suggestions = if answer.outcome == Outcome::NotFound {
+            let near = match &context {
+                Some(context) => format!("{question}\n{}", context.question),
+                None => question,
+            };
+            extras::suggestions(&searcher, &near)
+        } else {
+            Vec::new()
+        };
+        (answer, quoted, suggestions)
     };
     let turn = ctx.search_turn().await;
     let searched = tokio::task::spawn_blocking(search).await;
     drop(turn);
-    let (answer, quoted) = match searched {
+    let (answer, quoted, suggestions) = match searched {
         Ok(found) => found,
         Err(err) => {
             tracing::error!(error = %err, "search task failed");
-            return (html::plain(messages::ERROR), None);
+            return Reply {
+                markup_html: html::plain(messages::ERROR),
+                keyboard: None,
+                searched: false,
+            };
         }
     };
     tracing::info!(
@@ -151,17 +202,42 @@ async fn answer_html(
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         top_score = answer.top_score(),
         outcome = ?answer.outcome,
+        followup,
         "question"
     );
+    guard::answered(ctx, msg, &answer, started.elapsed());
+    let articles = &engine.index().articles;
+    if !suggestions.is_empty() {
+        let lang = messages::Lang::of_question(&answer.question);
+        extras::log_question(
+            ctx,
+            &answer,
+            Via::Chat,
+            extras::chat_type(&msg.chat),
+            quoted,
+        );
+        return Reply {
+            markup_html: html::plain(&messages::declined_with_suggestions(lang, articles.len())),
+            keyboard: buttons::suggestion_keyboard(
+                &suggestions,
+                &buttons::fingerprint(engine),
+                &ctx.button_key,
+            ),
+            searched: true,
+        };
+    }
     let render_ctx = render::Context {
-        articles: &engine.index().articles,
+        articles,
         examples: &ctx.config.help.examples,
         bot_username: Some(&ctx.me.username),
     };
     let markup_html = html::reply(&answer, &render_ctx, ctx.config.telegram.extra_sources);
-    guard::answered(ctx, msg, &answer, started.elapsed());
     let keyboard = extras::after_answer(ctx, engine, &msg.chat, &answer, quoted);
-    (markup_html, keyboard)
+    Reply {
+        markup_html,
+        keyboard,
+        searched: matches!(answer.outcome, Outcome::Answered | Outcome::NotFound),
+    }
 }
 
 fn command_text(

@@ -14,6 +14,7 @@ mod data_dir;
 pub mod delivery;
 mod error;
 mod extras;
+mod followup;
 mod guard;
 mod handler;
 mod inline;

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use teloxide::prelude::*;
 use teloxide::types::{
-    CallbackQuery, LinkPreviewOptions, Message, ParseMode, ReplyMarkup, ReplyParameters,
+    CallbackQuery, LinkPreviewOptions, Message, ParseMode, ReplyMarkup, ReplyParameters, ThreadId,
 };
 use teloxide::RequestError;
 
@@ -34,9 +34,19 @@ pub async fn reply_text(ctx: &BotContext, msg: &Message, text: &str) -> Option<M
     reply(ctx, msg, html::plain(text), None).await
 }
 
-/// Sends `markup_html` as a reply to `msg`; if Telegram rejects the markup,
-/// sends its visible text instead rather than losing the reply. Returns the
-/// message sent, or `None` when the reply is lost (logged and counted).
+/// The forum topic `msg` was posted in, if any: a reply goes there too. Set
+/// explicitly rather than left to the reply, because a reply sent after its
+/// question was deleted (`allow_sending_without_reply`) would otherwise land
+/// in the forum's General topic. Only for topic messages: in other
+/// supergroups `message_thread_id` names a reply chain, not a place to post.
+pub fn topic_of(msg: &Message) -> Option<ThreadId> {
+    msg.thread_id.filter(|_| msg.is_topic_message)
+}
+
+/// Sends `markup_html` as a reply to `msg` (in its forum topic, if any); if
+/// Telegram rejects the markup, sends its visible text instead rather than
+/// losing the reply. Returns the message sent, or `None` when the reply is
+/// lost (logged and counted).
 pub async fn reply(
     ctx: &BotContext,
     msg: &Message,
@@ -44,6 +54,7 @@ pub async fn reply(
     keyboard: Option<ReplyMarkup>,
 ) -> Option<Message> {
     let chat = msg.chat.id;
+    let topic = topic_of(msg);
     let reply_to = ReplyParameters::new(msg.id).allow_sending_without_reply();
     let no_preview = LinkPreviewOptions {
         is_disabled: true,
@@ -62,6 +73,9 @@ pub async fn reply(
         if let Some(keyboard) = &keyboard {
             request = request.reply_markup(keyboard.clone());
         }
+        if let Some(topic) = topic {
+            request = request.message_thread_id(topic);
+        }
         request.send()
     };
     let err = match call(ctx, "sendMessage", send_html).await {
@@ -75,11 +89,15 @@ pub async fn reply(
     tracing::error!(chat = chat.0, error = %err, "reply markup rejected; sending plain text");
     let plain = html::visible_text(&markup_html);
     let send_plain = || {
-        ctx.bot
+        let mut request = ctx
+            .bot
             .send_message(chat, plain.clone())
             .reply_parameters(reply_to.clone())
-            .link_preview_options(no_preview.clone())
-            .send()
+            .link_preview_options(no_preview.clone());
+        if let Some(topic) = topic {
+            request = request.message_thread_id(topic);
+        }
+        request.send()
     };
     match call(ctx, "sendMessage", send_plain).await {
         Ok(sent) => Some(sent),

@@ -14,13 +14,13 @@ use std::sync::{Arc, LazyLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::analysis::Analysis;
+use super::analysis::{Analysis, HOMOPHONE_CREDIT};
 use super::demand::{is_stated, Demand};
 use super::rank::{presence, Ranked};
 use crate::index::Passage;
 
 /// The judge's inputs, in the order of every weight vector.
-pub const INPUTS: [&str; 19] = [
+pub const INPUTS: [&str; 21] = [
     "keyword_coverage",
     "coverage",
     "best_sentence",
@@ -40,6 +40,8 @@ pub const INPUTS: [&str; 19] = [
     "latin_coverage",
     "focus_missing",
     "rest_coverage",
+    "sound_share",
+    "rules",
 ];
 
 /// One input vector, named by [`INPUTS`].
@@ -162,8 +164,14 @@ pub(super) fn inputs(
     let (mut focus_total, mut focus_missing) = (0.0f32, 0.0f32);
     let (mut heaviest, mut covered) = (0.0f32, 0.0f32);
     let mut heaviest_covered = 0.0f32;
+    // Weight matched only by sound: a typo's one word, or an unrelated
+    // question whose words sound like the corpus's (北京 ~ 背景).
+    let mut by_sound = 0.0f32;
     for k in &analysis.keywords {
         let present = presence(passage, k);
+        if k.find(passage).1 == HOMOPHONE_CREDIT {
+            by_sound += k.weight;
+        }
         covered += k.weight * present;
         if k.weight > heaviest {
             heaviest = k.weight;
@@ -222,7 +230,29 @@ pub(super) fn inputs(
             0.0
         },
         rest_coverage,
+        by_sound / keyword_total,
+        flag(rules_answer(candidate, question, semantic) && !unmet),
     ]
+}
+
+/// The verdict of the hand-set rules that decided before the judge (their
+/// thresholds were chosen on the dev sets and on drcd/cmrc2018 and the
+/// cross-corpus questions): one input among the others, so the judge keeps
+/// what they got right on corpora unlike the summit's and learns where
+/// they fail (near-misses that name an entity the corpus discusses).
+fn rules_answer(candidate: &Ranked, question: &Question, semantic: bool) -> bool {
+    let kc = candidate.keyword_coverage;
+    let z = candidate.semantic_z;
+    if !semantic {
+        return 0.5 * (candidate.coverage + kc) >= 0.33 && kc >= 0.25 && candidate.content_matched;
+    }
+    if kc >= 0.8 && z >= 0.0 {
+        return true;
+    }
+    if question.latin {
+        return z >= 1.8 && kc >= 0.05;
+    }
+    (kc >= 0.4 && z >= 0.5) || (z >= 2.2 && (kc >= 0.25 || candidate.semantic_cosine >= 0.875))
 }
 
 #[cfg(test)]

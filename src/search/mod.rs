@@ -67,7 +67,7 @@ impl Default for SearchSettings {
     fn default() -> Self {
         SearchSettings {
             max_passages: 5,
-            min_relevance: 0.5,
+            min_relevance: 0.3,
             min_extra_coverage: 0.3,
             quote_chars: 160,
             candidates: 10,

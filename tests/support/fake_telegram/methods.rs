@@ -35,7 +35,7 @@ pub(super) fn new_message(
     let mut message = json!({
         "message_id": message_id,
         "from": from,
-        "chat": chat_json(chat_id),
+        "chat": state.chat(chat_id),
         "date": unix_now(),
         "text": text,
     });
@@ -58,7 +58,7 @@ pub(super) fn known_or_bot_message(
         None => json!({
             "message_id": message_id,
             "from": config.bot_user(),
-            "chat": chat_json(chat_id),
+            "chat": state.chat(chat_id),
             "date": unix_now(),
             "text": "…",
         }),
@@ -377,8 +377,12 @@ impl Shared {
             .unwrap_or(false)
             || param_bool(params, "disable_web_page_preview");
         let reply_markup = param_json(params, "reply_markup");
+        let thread_id = param_i64(params, "message_thread_id");
 
         let mut state = self.lock();
+        if thread_id.is_some() && !state.forums.contains(&chat_id) {
+            return Err(ApiError::bad_request("message thread not found"));
+        }
         let replied = match reply_to {
             None => None,
             Some(id) => match state.messages.get(&(chat_id, id)) {
@@ -397,10 +401,14 @@ impl Shared {
         let mut message = json!({
             "message_id": message_id,
             "from": self.config.bot_user(),
-            "chat": chat_json(chat_id),
+            "chat": state.chat(chat_id),
             "date": unix_now(),
             "text": plain_text,
         });
+        if let Some(thread_id) = thread_id {
+            message["message_thread_id"] = json!(thread_id);
+            message["is_topic_message"] = json!(true);
+        }
         if let Some(replied) = replied {
             message["reply_to_message"] = replied;
         }
@@ -422,6 +430,7 @@ impl Shared {
             reply_to,
             link_preview_disabled,
             reply_markup,
+            thread_id,
             entity_count,
             sent_at: Instant::now(),
         });

@@ -22,6 +22,10 @@
 //! - Replies must target a message the server knows (bot-sent or pushed), unless
 //!   `allow_sending_without_reply`; query ids are answerable once.
 //! - Flood control applies to `sendMessage` only. Message ids are unique per server, not per chat.
+//! - Forum topics: a chat becomes a forum when a message is pushed into one of its topics
+//!   ([`FakeTelegram::topic_text`]). `sendMessage` posts into a topic only when given its
+//!   `message_thread_id` (Telegram also infers it from the replied-to message, but not when
+//!   that message is gone: bots should set it) and refuses a thread id in any other chat.
 //! - teloxide-core sleeps 10 s after any 5xx answer, so injected 5xx faults are slow to surface.
 //!
 //! ```ignore
@@ -156,6 +160,8 @@ pub struct SentMessage {
     pub link_preview_disabled: bool,
     /// `reply_markup` as sent, if any.
     pub reply_markup: Option<Value>,
+    /// `message_thread_id` as sent: the forum topic the message was posted in.
+    pub thread_id: Option<i64>,
     /// Formatting entities found in the HTML (0 for plain text).
     pub entity_count: usize,
     /// When the server accepted the message; load benchmarks measure latency against it.
@@ -413,6 +419,74 @@ impl FakeTelegram {
                 detect_entities(text),
             );
             message["reply_to_message"] = replied;
+            json!({ "message": message })
+        })
+    }
+
+    /// A message from `user_id` in `chat_id` (private or group) that replies to message
+    /// `replied_message_id` — the stored one when the server knows it (with the text and inline
+    /// keyboard the bot sent), else a stand-in from the bot. `quote` is the part of the replied
+    /// message's text the user selected (Telegram's reply quote). A reply to a message in a forum
+    /// topic is in that topic too.
+    pub fn reply_to(
+        &self,
+        chat_id: i64,
+        user_id: i64,
+        text: &str,
+        replied_message_id: i64,
+        quote: Option<&str>,
+    ) -> i64 {
+        self.push_with(|state, config, _| {
+            let replied = known_or_bot_message(state, config, chat_id, replied_message_id);
+            let mut message = new_message(
+                state,
+                chat_id,
+                user_json(user_id),
+                text,
+                detect_entities(text),
+            );
+            if let Some(quote) = quote {
+                let replied_text = replied["text"].as_str().unwrap_or_default();
+                let position = replied_text
+                    .find(quote)
+                    .map_or(0, |at| utf16_len(&replied_text[..at]));
+                message["quote"] =
+                    json!({ "text": quote, "position": position, "is_manual": true });
+            }
+            if let Some(thread) = replied.get("message_thread_id").cloned() {
+                message["message_thread_id"] = thread;
+                message["is_topic_message"] = json!(true);
+            }
+            message["reply_to_message"] = replied;
+            json!({ "message": message })
+        })
+    }
+
+    /// A text message from `user_id` in forum topic `thread_id` of the supergroup `chat_id`
+    /// (which becomes a forum), shaped as Telegram sends it: `is_topic_message`, the thread id,
+    /// and as `reply_to_message` the topic's first message (its creation by the user).
+    pub fn topic_text(&self, chat_id: i64, thread_id: i64, user_id: i64, text: &str) -> i64 {
+        self.push_with(|state, _, _| {
+            state.forums.insert(chat_id);
+            let root = json!({
+                "message_id": thread_id,
+                "message_thread_id": thread_id,
+                "from": user_json(user_id),
+                "chat": state.chat(chat_id),
+                "date": unix_now(),
+                "forum_topic_created": { "name": format!("Topic {thread_id}"), "icon_color": 7322096 },
+                "is_topic_message": true,
+            });
+            let mut message = new_message(
+                state,
+                chat_id,
+                user_json(user_id),
+                text,
+                detect_entities(text),
+            );
+            message["message_thread_id"] = json!(thread_id);
+            message["is_topic_message"] = json!(true);
+            message["reply_to_message"] = root;
             json!({ "message": message })
         })
     }

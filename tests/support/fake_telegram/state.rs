@@ -165,6 +165,8 @@ pub(super) struct State {
     pub(super) webhook_url: String,
     pub(super) webhook_secret: Option<String>,
     pub(super) commands: HashMap<String, Value>,
+    /// Supergroups that are forums (a message was pushed into one of their topics).
+    pub(super) forums: HashSet<i64>,
 }
 
 impl State {
@@ -191,7 +193,17 @@ impl State {
             webhook_url: String::new(),
             webhook_secret: None,
             commands: HashMap::new(),
+            forums: HashSet::new(),
         }
+    }
+
+    /// The chat `chat_id` as Bot API JSON (`is_forum` once it is known to be a forum).
+    pub(super) fn chat(&self, chat_id: i64) -> Value {
+        let mut chat = chat_json(chat_id);
+        if self.forums.contains(&chat_id) {
+            chat["is_forum"] = json!(true);
+        }
+        chat
     }
 
     pub(super) fn alloc_message_id(&mut self) -> i64 {
