@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use summit_bot::corpus::Corpus;
 use summit_bot::eval::{evaluate_engine, read_questions, Report};
 use summit_bot::index::IndexSettings;
-use summit_bot::search::{Engine, Retriever, SearchSettings};
+use summit_bot::search::{Context, Engine, Retriever, SearchSettings};
 use summit_bot::semantic::SemanticSettings;
 use summit_bot::startup::{build_engine, SemanticSource};
 
@@ -300,4 +300,74 @@ fn english_questions_get_english_around_the_chinese_quote() {
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&vectors);
+}
+
+#[test]
+fn a_follow_up_is_read_in_the_context_of_the_answer_it_replies_to() {
+    let corpus = Corpus::load(&common::repo("corpus")).unwrap();
+    let lexical = Engine::new(&corpus, SearchSettings::default()).unwrap();
+    for engine in [&lexical, hybrid_engine()] {
+        let context = |question: &str| Context {
+            question: question.to_string(),
+            passage: None,
+        };
+        // Elliptical: the subject comes from the earlier question.
+        let answer = engine.ask_followup(
+            "他是哪个机构的？",
+            &context("“人工智能开辟了一系列令人兴奋的新可能。”这句话是谁说的？"),
+            5,
+        );
+        let top = answer.passages.first().expect("answered in context");
+        assert!(top.text.contains("全球移动通信系统协会"), "{}", top.text);
+        // A complete question on another topic is answered as if asked alone.
+        let switch = "乌镇峰会在哪里举行？";
+        let alone = engine.ask(switch);
+        let replied = engine.ask_followup(switch, &context("蓝皮书是哪个机构编写的？"), 5);
+        assert_eq!(
+            alone.passages.first().map(|h| &h.id),
+            replied.passages.first().map(|h| &h.id)
+        );
+        // A follow-up asking what no passage states is still declined.
+        let answer = engine.ask_followup(
+            "那门票多少钱？",
+            &context("“互联网之光”博览会上有哪些新技术？"),
+            5,
+        );
+        assert!(!answer.answered(), "{:?}", answer.passages.first().map(|h| &h.text));
+    }
+}
+
+#[test]
+fn ask_json_answers_a_follow_up_line_in_its_context() {
+    use std::io::Write as _;
+    let mut child = common::summit_bot()
+        .args(["ask", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("summit-bot runs");
+    let lines = [
+        "他是哪个机构的？",
+        r#"{"question": "他是哪个机构的？", "reply_to": "“人工智能开辟了一系列令人兴奋的新可能。”这句话是谁说的？"}"#,
+    ];
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all((lines.join("\n") + "\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answers: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    let holds = |a: &serde_json::Value| {
+        a["passages"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("全球移动通信系统协会"))
+    };
+    assert!(!holds(&answers[0]), "alone: {}", answers[0]);
+    assert!(holds(&answers[1]), "as a follow-up: {}", answers[1]);
+    assert_eq!(answers[1]["question"], "他是哪个机构的？");
 }
