@@ -65,8 +65,7 @@ enum Command {
         /// How many misses to list.
         #[arg(long, default_value_t = 20)]
         misses: usize,
-        /// Also write, per question, the judge's inputs and probability for
-        /// every candidate passage as JSON lines to this file.
+        /// Also write per-question relevance features as JSON lines to this file.
         #[arg(long, value_name = "FILE")]
         dump: Option<PathBuf>,
     },

@@ -263,6 +263,9 @@ impl Config {
         if !(0.0..=1.0).contains(&s.min_relevance) {
             return Err(bad("search.min_relevance", "between 0 and 1"));
         }
+        if !(0.0..=1.0).contains(&s.min_keyword_coverage) {
+            return Err(bad("search.min_keyword_coverage", "between 0 and 1"));
+        }
         if !(0.0..=1.0).contains(&s.min_extra_coverage) {
             return Err(bad("search.min_extra_coverage", "between 0 and 1"));
         }

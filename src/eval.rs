@@ -144,7 +144,6 @@ fn evaluate_refs(questions: &[&EvalQuestion], mut answer: impl FnMut(&str) -> An
             "keyword_coverage": a.relevance.keyword_coverage,
             "semantic_z": a.relevance.semantic_z,
             "semantic_cosine": a.relevance.semantic_cosine,
-            "judged": a.relevance.answerable,
             "top": a.passages.first().map(|h| &h.id),
             "top_score": a.passages.first().map(|h| h.score),
         }));

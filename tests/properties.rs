@@ -61,7 +61,6 @@ fn hit() -> impl Strategy<Value = Hit> {
                 highlights,
                 passage: 0,
                 score: 1.0,
-                answerable: 1.0,
                 coverage: 1.0,
                 citation: format!("《{title}》第1段 · 新华社 2024-11-21"),
             }

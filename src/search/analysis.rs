@@ -68,12 +68,6 @@ pub(super) struct Unit {
     pub weight: f32,
     /// Long enough to mean something on its own (2+ chars).
     pub content: bool,
-    /// Whether some passage holds it, as typed, through an alias or by sound
-    /// (a question word the corpus never uses hints it is about something else).
-    pub in_corpus: bool,
-    /// Whether it stands right beside a question word: what is asked about
-    /// (院长 in 院长是谁, 奖金 in 奖金有多少), which the answer must mention.
-    pub focus: bool,
 }
 
 impl Unit {
@@ -203,12 +197,12 @@ impl Weigher<'_> {
         let spec = forms.iter().map(|f| specificity(f)).fold(0.0f32, f32::max);
         let share = BASE_SHARE + (1.0 - BASE_SHARE) * spec;
         let typed = forms.first().cloned().unwrap_or_default();
-        let (weight, homophones, in_corpus) = if present > 0 {
-            (self.idf(present) * share, None, true)
+        let (weight, homophones) = if present > 0 {
+            (self.idf(present) * share, None)
         } else {
             match self.homophone_df(&typed) {
-                0 => (self.idf(0) * spec, None, false),
-                df => (self.idf(df) * share, Some(SoundTerms::of(&typed)), true),
+                0 => (self.idf(0) * spec, None),
+                df => (self.idf(df) * share, Some(SoundTerms::of(&typed))),
             }
         };
         Unit {
@@ -216,8 +210,6 @@ impl Weigher<'_> {
             homophones,
             weight,
             content,
-            in_corpus,
-            focus: false,
         }
     }
 
@@ -234,8 +226,6 @@ impl Weigher<'_> {
             homophones: None,
             weight,
             content: char_len(text) >= 2,
-            in_corpus: df > 0,
-            focus: false,
         }
     }
 }
@@ -286,16 +276,9 @@ pub(super) fn analyse(
         units.push(weigher.word_unit(group.clone()));
     }
 
-    let asked = asked_spans(folded, &masked);
     let mut keywords: Vec<Unit> = content(precise_words)
         .into_iter()
-        .map(|w| {
-            let focus = is_focus(&masked, &w, &asked);
-            Unit {
-                focus,
-                ..weigher.word_unit(vec![w])
-            }
-        })
+        .map(|w| weigher.word_unit(vec![w]))
         .collect();
     for group in &aliases {
         keywords.push(weigher.word_unit(group.clone()));
@@ -318,36 +301,6 @@ pub(super) fn analyse(
         cue,
         demand: demand_of(folded, cue),
     }
-}
-
-/// Chars within this distance of a question word make a word its focus.
-const FOCUS_CHARS: usize = 2;
-
-/// Char ranges of `folded` that masking blanked out (its question words).
-fn asked_spans(folded: &str, masked: &str) -> Vec<std::ops::Range<usize>> {
-    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
-    for (n, (f, m)) in folded.chars().zip(masked.chars()).enumerate() {
-        if f != m && !f.is_whitespace() {
-            match spans.last_mut() {
-                Some(last) if last.end == n => last.end = n + 1,
-                _ => spans.push(n..n + 1),
-            }
-        }
-    }
-    spans
-}
-
-/// Whether `word` occurs in `masked` (the masked question, chars aligned with
-/// the folded one) within [`FOCUS_CHARS`] of a question word.
-fn is_focus(rest: &str, word: &str, asked: &[std::ops::Range<usize>]) -> bool {
-    let len = char_len(word);
-    rest.match_indices(word).any(|(at, _)| {
-        let start = char_len(&rest[..at]);
-        let end = start + len;
-        asked
-            .iter()
-            .any(|a| a.start <= end + FOCUS_CHARS && start <= a.end + FOCUS_CHARS)
-    })
 }
 
 /// Homophone query terms are a typo signal: only when some unit of the

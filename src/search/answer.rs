@@ -41,9 +41,6 @@ pub struct Hit {
     #[serde(skip)]
     pub passage: usize,
     pub score: f32,
-    /// The judged probability that this passage answers the question
-    /// (operators see why something was declined or listed).
-    pub answerable: f32,
     /// Share of the question's weight this passage holds.
     #[serde(skip)]
     pub coverage: f32,
@@ -111,7 +108,12 @@ pub struct Relevance {
     /// Its raw e5 cosine with the question (`None` without the model): unlike
     /// z it does not rise with a corpus that is all unrelated to the question.
     pub semantic_cosine: Option<f32>,
-    /// The judged probability that it answers the question: below
-    /// `[search] min_relevance` the engine declines.
-    pub answerable: f32,
+}
+
+impl Relevance {
+    /// The one number abstention is decided on (calibrated on drcd/cmrc2018 dev
+    /// questions against their own corpus and against each other's).
+    pub fn score(&self) -> f32 {
+        0.5 * (self.coverage + self.keyword_coverage)
+    }
 }

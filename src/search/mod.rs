@@ -4,17 +4,16 @@
 //! [`question`] (tidy, tags, question words, cue) → [`analysis`] (terms and
 //! weighted units, from [`statistics`] looked up once; the [`demand`]: what
 //! kind of fact is asked) → [`lexical`] (BM25 candidates) → [`rank`] (re-ranking by
-//! sentence coverage) → [`judge`] (answer or abstain) → [`select`] (which
+//! sentence coverage) → [`gate`] (answer or abstain) → [`select`] (which
 //! passages, no near-duplicates) → [`quote`] (best sentence, highlights).
 
 mod analysis;
 mod answer;
 mod background;
 mod demand;
-pub mod fit;
 pub mod followup;
 mod fusion;
-mod judge;
+mod gate;
 mod lexical;
 mod question;
 mod quote;
@@ -29,7 +28,6 @@ use serde::Serialize;
 
 pub use answer::{Answer, Hit, Outcome, Relevance, Retriever};
 pub use followup::Context;
-pub use judge::{Inputs, Judge, Model, INPUTS};
 pub use semantic::SemanticIndex;
 
 use crate::corpus::Corpus;
@@ -46,16 +44,42 @@ use select::says_the_same;
 pub struct SearchSettings {
     /// Passages returned per question, best first.
     pub max_passages: usize,
-    /// The judged probability ([`judge`]) the best passage must reach to be
-    /// quoted: below it the engine says the corpus has nothing. Lower answers
-    /// more readily (and quotes more unrelated paragraphs), higher declines more.
+    /// Relevance (mean of keyword coverage and unit coverage) the best passage
+    /// must reach to be quoted; below it the engine abstains.
     pub min_relevance: f32,
+    /// Keyword coverage the best passage must reach as well.
+    pub min_keyword_coverage: f32,
     /// Share a further passage must hold to be listed after the best one.
     pub min_extra_coverage: f32,
     /// Longest quote, in chars.
     pub quote_chars: usize,
     /// Candidates taken from BM25 for re-ranking.
     pub candidates: usize,
+    /// With the semantic retriever, relevance is decided on both signals
+    /// (keyword coverage and the e5 z-score; calibrated on the chat-dev,
+    /// dev and cross-corpus questions, README): a Chinese question is answered
+    /// when the best passage holds this much of its keyword weight …
+    pub hybrid_min_keyword_coverage: f32,
+    /// … and stands at least this far out semantically,
+    pub hybrid_min_z: f32,
+    /// or when it stands this far out …
+    pub strong_z: f32,
+    /// … holding at least this much of the keyword weight,
+    pub strong_min_keyword_coverage: f32,
+    /// or when it stands `strong_z` out with at least this raw e5 cosine,
+    /// whatever words it shares: a paraphrase in chat words shares few, and
+    /// the cosine, unlike z, stays low when the whole corpus is off the
+    /// question's topic.
+    pub strong_min_cosine: f32,
+    /// In any language, a passage holding this much of the keyword weight is
+    /// answered unless e5 puts it below the corpus average (z < 0): the
+    /// question's words are nearly all there, whatever e5 prefers.
+    pub words_min_keyword_coverage: f32,
+    /// A question written mostly in Latin letters (English) needs this z …
+    pub latin_min_z: f32,
+    /// … and this much keyword weight (through aliases): an English question
+    /// sharing nothing with the corpus is not about it.
+    pub latin_min_keyword_coverage: f32,
     /// Share of the semantic score in the fused ranking score.
     pub semantic_weight: f32,
     /// … for a question written mostly in Latin letters (English), which the
@@ -67,17 +91,26 @@ impl Default for SearchSettings {
     fn default() -> Self {
         SearchSettings {
             max_passages: 5,
-            min_relevance: 0.3,
+            min_relevance: 0.33,
+            min_keyword_coverage: 0.25,
             min_extra_coverage: 0.3,
             quote_chars: 160,
             candidates: 10,
+            hybrid_min_keyword_coverage: 0.4,
+            hybrid_min_z: 0.5,
+            strong_z: 2.2,
+            strong_min_keyword_coverage: 0.25,
+            strong_min_cosine: 0.875,
+            words_min_keyword_coverage: 0.8,
+            latin_min_z: 1.8,
+            latin_min_keyword_coverage: 0.05,
             semantic_weight: 0.2,
             semantic_weight_latin: 0.8,
         }
     }
 }
 
-/// A question's candidates ranked, and what the judge needs beyond them.
+/// A question's candidates ranked, and what the gate needs to judge the best.
 struct Ranking {
     analysis: Analysis,
     ranked: Vec<Ranked>,
@@ -85,11 +118,9 @@ struct Ranking {
     semantic: bool,
     /// Whether the question is mostly in Latin letters (English).
     latin: bool,
-    /// The question's mean e5 cosine with the corpus (with the model).
-    semantic_mean: Option<f32>,
 }
 
-/// One candidate passage and the inputs the judge decides on
+/// One candidate passage and the features the gate judges it on
 /// ([`Engine::explain`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoredPassage {
@@ -102,9 +133,6 @@ pub struct ScoredPassage {
     pub keyword_coverage: f32,
     pub semantic_z: Option<f32>,
     pub semantic_cosine: Option<f32>,
-    /// The judge's inputs ([`INPUTS`]) and its probability that this passage answers.
-    pub inputs: Inputs,
-    pub answerable: f32,
 }
 
 /// The answer engine over one corpus. Cheap to share behind an `Arc`; every
@@ -114,8 +142,6 @@ pub struct Engine {
     settings: SearchSettings,
     /// Paragraph vectors, when the semantic retriever is on and ready.
     semantic: Option<SemanticIndex>,
-    /// Decides whether the best passage answers ([`Judge::shipped`] unless replaced).
-    judge: Arc<Judge>,
 }
 
 impl Engine {
@@ -125,7 +151,6 @@ impl Engine {
             index: SearchIndex::build(corpus)?,
             settings,
             semantic: None,
-            judge: Judge::shipped(),
         })
     }
 
@@ -144,18 +169,7 @@ impl Engine {
             index,
             settings,
             semantic: None,
-            judge: Judge::shipped(),
         }
-    }
-
-    /// Replaces the judge (the trainer measures weights it has just fitted).
-    pub fn set_judge(&mut self, judge: Arc<Judge>) {
-        self.judge = judge;
-    }
-
-    /// Replaces the settings (the trainer tries the judge at several levels).
-    pub fn set_settings(&mut self, settings: SearchSettings) {
-        self.settings = settings;
     }
 
     /// Whether the semantic retriever runs.
@@ -260,8 +274,8 @@ impl Engine {
             .join(" ")
     }
 
-    /// The answer to a ranked question: its best passages when the judge
-    /// finds the best one answers, else `answer` as it is (not found).
+    /// The answer to a ranked question: its best passages when the gate
+    /// finds the best one relevant, else `answer` as it is (not found).
     fn decide(&self, mut answer: Answer, ranking: Option<Ranking>, max_passages: usize) -> Answer {
         let Some(ranking) = ranking else {
             return answer;
@@ -269,14 +283,16 @@ impl Engine {
         let Some(best) = ranking.ranked.first() else {
             return answer;
         };
-        answer.relevance = Relevance {
-            coverage: best.coverage,
-            keyword_coverage: best.keyword_coverage,
-            semantic_z: ranking.semantic.then_some(best.semantic_z),
-            semantic_cosine: ranking.semantic.then_some(best.semantic_cosine),
-            answerable: best.answerable,
-        };
-        if best.answerable < self.settings.min_relevance {
+        let (relevance, relevant) = gate::judge(
+            best,
+            &self.settings,
+            ranking.semantic,
+            ranking.latin,
+            &ranking.analysis,
+            |n| self.passage(n),
+        );
+        answer.relevance = relevance;
+        if !relevant {
             return answer;
         }
         answer.outcome = Outcome::Answered;
@@ -284,80 +300,28 @@ impl Engine {
         answer
     }
 
-    /// The best candidate of `question` once the passages `exclude` picks are
-    /// taken out, with the judge's inputs and probability: what the trainer
-    /// learns from (with the right passage taken out, the best of the rest is
-    /// a passage about the same thing that does not answer).
-    pub fn judge_best(
-        &self,
-        question: &str,
-        exclude: impl Fn(&Passage) -> bool,
-    ) -> Option<ScoredPassage> {
-        let mut ranking = self.rank_question(question).1?;
+    /// Every candidate passage of `question` with the features the gate sees,
+    /// best first, whether or not the gate would quote the best one: what
+    /// `eval --dump` writes for calibrating the gate.
+    pub fn explain(&self, question: &str) -> Vec<ScoredPassage> {
+        let Some(ranking) = self.rank_question(question).1 else {
+            return Vec::new();
+        };
         ranking
             .ranked
-            .retain(|r| self.passage(r.passage).is_some_and(|p| !exclude(&p)));
-        self.judge_all(&mut ranking);
-        self.explained(&ranking).into_iter().next()
-    }
-
-    /// Every candidate passage of `question` with the judge's inputs and
-    /// probability, best first, whether or not the best one would be quoted:
-    /// what `eval --dump` writes.
-    pub fn explain(&self, question: &str) -> Vec<ScoredPassage> {
-        match self.rank_question(question).1 {
-            Some(ranking) => self.explained(&ranking),
-            None => Vec::new(),
-        }
-    }
-
-    /// Every ranked candidate with its judge inputs.
-    fn explained(&self, ranking: &Ranking) -> Vec<ScoredPassage> {
-        let judged = self.judge_question(ranking);
-        (0..ranking.ranked.len())
-            .filter_map(|at| {
-                let r = &ranking.ranked[at];
-                let passage = self.passage(r.passage)?;
+            .iter()
+            .filter_map(|r| {
                 Some(ScoredPassage {
                     passage: r.passage,
-                    id: passage.id.clone(),
+                    id: self.passage(r.passage)?.id.clone(),
                     score: r.score,
                     coverage: r.coverage,
                     keyword_coverage: r.keyword_coverage,
                     semantic_z: ranking.semantic.then_some(r.semantic_z),
                     semantic_cosine: ranking.semantic.then_some(r.semantic_cosine),
-                    inputs: judge::inputs(&judged, &ranking.ranked, at, &passage),
-                    answerable: r.answerable,
                 })
             })
             .collect()
-    }
-
-    fn judge_question<'a>(&self, ranking: &'a Ranking) -> judge::Question<'a> {
-        judge::Question {
-            analysis: &ranking.analysis,
-            latin: ranking.latin,
-            semantic_mean: ranking.semantic_mean,
-        }
-    }
-
-    /// Sets every candidate's judged probability of answering.
-    fn judge_all(&self, ranking: &mut Ranking) {
-        let model = self.judge.model(ranking.semantic);
-        let probabilities: Vec<f32> = {
-            let question = self.judge_question(ranking);
-            (0..ranking.ranked.len())
-                .map(|at| {
-                    self.passage(ranking.ranked[at].passage)
-                        .map_or(0.0, |p| {
-                            model.probability(&judge::inputs(&question, &ranking.ranked, at, &p))
-                        })
-                })
-                .collect()
-        };
-        for (r, p) in ranking.ranked.iter_mut().zip(probabilities) {
-            r.answerable = p;
-        }
     }
 
     /// The answer so far (outcome `Empty`, `Greeting` or `NotFound`) and, when
@@ -454,14 +418,12 @@ impl Engine {
             }
             ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
         }
-        let mut ranking = Ranking {
+        let ranking = Ranking {
             analysis,
             ranked,
             semantic: similar.is_some(),
             latin,
-            semantic_mean: similar.as_ref().map(|s| s.mean()),
         };
-        self.judge_all(&mut ranking);
         (answer, Some(ranking))
     }
 
@@ -508,7 +470,6 @@ impl Engine {
             answer: quote.answer,
             passage: ranked.passage,
             score: ranked.score,
-            answerable: ranked.answerable,
             coverage: ranked.coverage,
             citation: passage.citation(),
         })

@@ -72,8 +72,6 @@ pub(super) struct Ranked {
     pub semantic_z: f32,
     /// Its raw e5 cosine with the question (0 without the model).
     pub semantic_cosine: f32,
-    /// The judged probability that it answers the question ([`super::judge`]).
-    pub answerable: f32,
 }
 
 pub(super) fn score_passage(
@@ -137,14 +135,13 @@ pub(super) fn score_passage(
         best_sentence,
         semantic_z: 0.0,
         semantic_cosine: 0.0,
-        answerable: 0.0,
     }
 }
 
 /// How much of a keyword the passage holds: 1 if some sentence has all its
 /// terms, else for a word of three or more chars the share of its terms found
 /// (names cut differently, or with one char changed, still count in part).
-pub(super) fn presence(passage: &Passage, keyword: &Unit) -> f32 {
+fn presence(passage: &Passage, keyword: &Unit) -> f32 {
     let (mask, credit) = keyword.find(passage);
     if mask != 0 {
         return credit;

@@ -74,12 +74,6 @@ impl Similarities {
         self.scores.get(passage).copied().unwrap_or(0.0)
     }
 
-    /// The mean cosine of the question with the corpus: how close it is to
-    /// what the corpus is about at all.
-    pub fn mean(&self) -> f32 {
-        self.mean
-    }
-
     /// How many standard deviations `passage` stands above the corpus mean.
     pub fn z(&self, passage: usize) -> f32 {
         self.scores

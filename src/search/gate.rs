@@ -1,0 +1,67 @@
+//! The relevance gate: whether the best passage answers the question at all,
+//! or the corpus does not cover it and the bot should say so.
+//!
+//! Lexical only, relevance is how much of the question's weight the passage
+//! holds (calibrated on drcd/cmrc2018 against their own and each other's
+//! corpus). With the model there are two signals, because neither is enough
+//! alone: keyword coverage, and how far the passage stands out from the corpus
+//! for e5 (its z-score; raw cosines are too compressed). And a question that
+//! asks for a kind of fact (a year, an amount, a price, a link …) is not
+//! answered by a passage that states none ([`super::demand`]).
+
+use std::sync::Arc;
+
+use super::analysis::Analysis;
+use super::answer::Relevance;
+use super::demand::{is_stated, Demand};
+use super::rank::Ranked;
+use super::SearchSettings;
+use crate::index::Passage;
+
+/// How relevant `best` is, and whether that is enough to quote it.
+pub(super) fn judge(
+    best: &Ranked,
+    s: &SearchSettings,
+    semantic: bool,
+    latin: bool,
+    analysis: &Analysis,
+    passage: impl Fn(usize) -> Option<Arc<Passage>>,
+) -> (Relevance, bool) {
+    let relevance = Relevance {
+        coverage: best.coverage,
+        keyword_coverage: best.keyword_coverage,
+        semantic_z: semantic.then_some(best.semantic_z),
+        semantic_cosine: semantic.then_some(best.semantic_cosine),
+    };
+    let kc = best.keyword_coverage;
+    let relevant = match relevance.semantic_z {
+        Some(z) if kc >= s.words_min_keyword_coverage && z >= 0.0 => true,
+        None => {
+            relevance.score() >= s.min_relevance
+                && kc >= s.min_keyword_coverage
+                && best.content_matched
+        }
+        Some(z) if latin => z >= s.latin_min_z && kc >= s.latin_min_keyword_coverage,
+        Some(z) => {
+            (kc >= s.hybrid_min_keyword_coverage && z >= s.hybrid_min_z)
+                || (z >= s.strong_z
+                    && (kc >= s.strong_min_keyword_coverage
+                        || best.semantic_cosine >= s.strong_min_cosine))
+        }
+    };
+    (
+        relevance,
+        relevant && states_what_is_asked(analysis.demand, best, passage),
+    )
+}
+
+/// A year, a day, a time, an amount, a price, an age or a link asked for
+/// must be stated somewhere in the passage: a passage about the thing that
+/// states nothing of the kind is no answer.
+fn states_what_is_asked(
+    demand: Demand,
+    best: &Ranked,
+    passage: impl Fn(usize) -> Option<Arc<Passage>>,
+) -> bool {
+    demand == Demand::None || passage(best.passage).is_some_and(|p| is_stated(&p.folded, demand))
+}
