@@ -120,7 +120,6 @@ fn squeeze(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-
 /// Scores every question. `answer` runs one question (the engine, normally).
 pub fn evaluate(questions: &[EvalQuestion], answer: impl FnMut(&str) -> Answer) -> Report {
     let refs: Vec<&EvalQuestion> = questions.iter().collect();
@@ -343,8 +342,7 @@ pub fn read_conversations(path: &Path) -> Result<Vec<Conversation>, EvalError> {
             line: n + 1,
             message,
         };
-        let mut c: Conversation =
-            serde_json::from_str(line).map_err(|e| invalid(e.to_string()))?;
+        let mut c: Conversation = serde_json::from_str(line).map_err(|e| invalid(e.to_string()))?;
         if c.turns.len() < 2 {
             return Err(invalid("needs two `turns`".into()));
         }
@@ -364,15 +362,15 @@ pub fn evaluate_conversations(conversations: &[Conversation], engine: &Engine) -
     let follow_ups: Vec<(&EvalQuestion, crate::search::Context)> = conversations
         .iter()
         .map(|c| {
-        let (last, earlier) = c.turns.split_last().expect("two turns");
-        let mut context = crate::search::Context::default();
-        for turn in earlier {
-            let answer = engine.ask_followup(&turn.question, &context, 1);
-            context = crate::search::Context {
-                question: turn.question.clone(),
-                passage: answer.passages.first().map(|h| h.passage),
-            };
-        }
+            let (last, earlier) = c.turns.split_last().expect("two turns");
+            let mut context = crate::search::Context::default();
+            for turn in earlier {
+                let answer = engine.ask_followup(&turn.question, &context, 1);
+                context = crate::search::Context {
+                    question: turn.question.clone(),
+                    passage: answer.passages.first().map(|h| h.passage),
+                };
+            }
             (last, context)
         })
         .collect();

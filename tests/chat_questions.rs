@@ -146,6 +146,10 @@ fn a_year_a_time_or_an_amount_the_passage_does_not_state_is_not_answered() {
             "麦肯锡说的6800亿美元是哪一年的预测",
             "AI+AR眼镜续航多少小时",
             "裸眼3D通话舱什么时候上线的",
+            // A count of pages or people: the paragraph names the report or
+            // the forum but counts neither.
+            "世界互联网发展报告2024一共多少页",
+            "数字经济分论坛来了多少位嘉宾",
         ] {
             let answer = engine.ask(question);
             assert!(!answer.answered(), "{question} → {:?}", answer.passages);
@@ -154,6 +158,7 @@ fn a_year_a_time_or_an_amount_the_passage_does_not_state_is_not_answered() {
         for (question, expected) in [
             ("峰会是哪天开幕的", "11月20日"),
             ("国家级示范工厂有多少家", "421家"),
+            ("人工智能技术在百分之多少的示范工厂得到了应用", "90%"),
             ("麦肯锡预测AI能为电信行业创造多少价值", "6800亿美元"),
         ] {
             assert_first_quote_holds(engine, question, expected);
@@ -291,7 +296,21 @@ fn a_follow_up_is_read_in_the_context_of_the_answer_it_replies_to() {
             &context("“互联网之光”博览会上有哪些新技术？"),
             5,
         );
-        assert!(!answer.answered(), "{:?}", answer.passages.first().map(|h| &h.text));
+        assert!(
+            !answer.answered(),
+            "{:?}",
+            answer.passages.first().map(|h| &h.text)
+        );
+        let answer = engine.ask_followup(
+            "它有多少页？",
+            &context("中国互联网发展报告2024是谁编写的"),
+            5,
+        );
+        assert!(
+            !answer.answered(),
+            "{:?}",
+            answer.passages.first().map(|h| &h.text)
+        );
     }
 }
 

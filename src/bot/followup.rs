@@ -66,9 +66,7 @@ pub async fn context_of(ctx: &BotContext, engine: &Engine, msg: &Message) -> Opt
     // the 👍 button, whose data may be stale) is known to be an answer.
     let earlier = match stored {
         Some(question) => question,
-        None if passage.is_some() || has_vote_button(replied) => {
-            answer_sentence(replied.text()?)?
-        }
+        None if passage.is_some() || has_vote_button(replied) => answer_sentence(replied.text()?)?,
         None => return None,
     };
     let question = match msg.quote().map(|q| q.text.trim()) {

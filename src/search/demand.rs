@@ -1,5 +1,5 @@
 //! What kind of fact a question demands — a year, a time, an amount, a
-//! price, an age, a link — and whether a passage states any
+//! count of a thing, a price, an age, a link — and whether a passage states any
 //! fact of that kind. A passage about the right thing that states nothing of
 //! the kind asked for does not answer the question: "那份预测是哪年发布的" is
 //! not answered by a paragraph about the forecast that gives no year, and
@@ -7,6 +7,7 @@
 //! lenient (any fact of the kind counts): they only catch passages that
 //! cannot hold the answer.
 
+use super::counted::{counted_of, is_counted, Counted};
 use super::question::{has_cue, mentions, Cue};
 use crate::text::mostly_latin;
 
@@ -15,6 +16,8 @@ use crate::text::mostly_latin;
 pub(super) enum Demand {
     /// A price, an age or a link (see [`Cue`]).
     Cue(Cue),
+    /// A count of pages, people or countries, or a percentage (多少页).
+    Counted(Counted),
     /// Which year (哪年, 哪一年, what year).
     Year,
     /// Which day (几号, 哪天, what date).
@@ -33,6 +36,9 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
         return Demand::Cue(cue);
     }
     let latin = mostly_latin(folded);
+    if let Some(counted) = counted_of(folded, latin) {
+        return Demand::Counted(counted);
+    }
     let asks = |chinese: &[&str], english: &[&str]| {
         chinese
             .iter()
@@ -87,6 +93,7 @@ pub(super) fn is_stated(passage: &str, demand: Demand) -> bool {
     match demand {
         Demand::None => true,
         Demand::Cue(cue) => has_cue(passage, cue),
+        Demand::Counted(counted) => is_counted(passage, counted),
         Demand::Year => states_year(passage),
         Demand::Day => states_day(passage),
         Demand::Time => states_time(passage),

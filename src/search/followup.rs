@@ -25,8 +25,19 @@ pub struct Context {
     pub passage: Option<usize>,
 }
 
+/// How a follow-up is searched: with the earlier question's topic words,
+/// near the passage its answer quoted.
+pub(super) struct Expansion<'a> {
+    /// The earlier question's weightiest words.
+    pub topic: &'a str,
+    /// The passage the earlier answer quoted first, when known.
+    pub passage: Option<usize>,
+}
+
 /// Score added to candidates from the earlier answer's article (scores are
 /// normalised to about 0–1.3, so this breaks near-ties, not clear wins).
+/// Favouring the quoted passage itself or its neighbours more was tried and
+/// lost follow-ups that move on within the article.
 pub(super) const SAME_ARTICLE_BONUS: f32 = 0.15;
 
 /// Words of the earlier question carried over: its weightiest (names, terms).
@@ -40,7 +51,11 @@ const CONTEXT_WEIGHT: f32 = 0.4;
 /// and its context) that the follow-up itself (`folded`) does not have.
 pub(super) fn weigh_context(analysis: &mut Analysis, folded: &str) {
     let own = mask_question_words(folded);
-    for unit in analysis.units.iter_mut().chain(analysis.keywords.iter_mut()) {
+    for unit in analysis
+        .units
+        .iter_mut()
+        .chain(analysis.keywords.iter_mut())
+    {
         if !unit.forms.iter().any(|f| own.contains(&f.text)) {
             unit.weight *= CONTEXT_WEIGHT;
         }

@@ -10,6 +10,7 @@
 mod analysis;
 mod answer;
 mod background;
+mod counted;
 mod demand;
 pub mod followup;
 mod fusion;
@@ -223,7 +224,11 @@ impl Engine {
             earlier.passages.first().map(|h| h.passage)
         });
         let topic = self.topic_words(&context.question);
-        let (answer, ranking) = self.rank_in_context(question, Some((&topic, earlier)));
+        let expansion = followup::Expansion {
+            topic: &topic,
+            passage: earlier,
+        };
+        let (answer, ranking) = self.rank_in_context(question, Some(&expansion));
         let expanded = self.decide(answer, ranking, max_passages);
         if expanded.answered() || !alone.answered() {
             expanded
@@ -337,7 +342,7 @@ impl Engine {
     fn rank_in_context(
         &self,
         question: &str,
-        context: Option<(&str, Option<usize>)>,
+        context: Option<&followup::Expansion>,
     ) -> (Answer, Option<Ranking>) {
         let tidy_question = tidy(question);
         let analysed: String = strip_tags(&tidy_question)
@@ -361,8 +366,8 @@ impl Engine {
             return (answer, None);
         }
         let searched = match context {
-            Some((earlier, _)) => {
-                let earlier: String = strip_tags(&tidy(earlier))
+            Some(expansion) => {
+                let earlier: String = strip_tags(&tidy(expansion.topic))
                     .chars()
                     .take(MAX_ANALYSED_CHARS)
                     .collect();
@@ -407,12 +412,15 @@ impl Engine {
         let mut ranked = rank::rank(&candidates, &analysis, |n| self.passage(n));
         fusion::fuse(&mut ranked, similar.as_ref(), latin, &self.settings);
         if let Some(article) = context
-            .and_then(|(_, passage)| passage)
+            .and_then(|expansion| expansion.passage)
             .and_then(|n| self.passage(n))
             .map(|p| p.article_id.clone())
         {
             for r in ranked.iter_mut() {
-                if self.passage(r.passage).is_some_and(|p| p.article_id == article) {
+                if self
+                    .passage(r.passage)
+                    .is_some_and(|p| p.article_id == article)
+                {
                     r.score += followup::SAME_ARTICLE_BONUS;
                 }
             }
