@@ -1,5 +1,5 @@
 //! What kind of fact a question demands — a year, a time, an amount, a
-//! count of a thing, a price, an age, a link — and whether a passage states any
+//! count of a thing, an institution, a price, an age, a link — and whether a passage states any
 //! fact of that kind. A passage about the right thing that states nothing of
 //! the kind asked for does not answer the question: "那份预测是哪年发布的" is
 //! not answered by a paragraph about the forecast that gives no year, and
@@ -18,6 +18,9 @@ pub(super) enum Demand {
     Cue(Cue),
     /// A count of pages, people or countries, or a percentage (多少页).
     Counted(Counted),
+    /// Which institution or province (哪所大学, 哪家医院, which hospital): the
+    /// passage must name one, by one of these words.
+    Named(&'static [&'static str]),
     /// Which year (哪年, 哪一年, what year).
     Year,
     /// Which day (几号, 哪天, what date).
@@ -38,6 +41,9 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     let latin = mostly_latin(folded);
     if let Some(counted) = counted_of(folded, latin) {
         return Demand::Counted(counted);
+    }
+    if let Some(words) = named_of(folded, latin) {
+        return Demand::Named(words);
     }
     let asks = |chinese: &[&str], english: &[&str]| {
         chinese
@@ -60,6 +66,47 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     } else {
         Demand::None
     }
+}
+
+/// Institutions a which-question can ask for, the words that name one in a
+/// passage, and the English word. Only kinds whose names carry the word
+/// (清华大学, 协和医院): cities and companies are named without 市 or 公司, so
+/// asking for them proves nothing.
+const NAMED: &[(&str, &[&str], &str)] = &[
+    ("大学", &["大学", "学院"], "university"),
+    ("学校", &["学校", "大学", "学院", "中学", "小学"], "school"),
+    ("医院", &["医院"], "hospital"),
+    ("银行", &["银行"], "bank"),
+    ("酒店", &["酒店", "饭店", "宾馆"], "hotel"),
+    ("机场", &["机场"], "airport"),
+    ("博物馆", &["博物馆"], "museum"),
+    ("省", &["省"], "province"),
+];
+
+/// The words one of which must name the institution `folded` asks for:
+/// 哪 (一) (所/家/个/座/间) 大学, or which/what university.
+fn named_of(folded: &str, latin: bool) -> Option<&'static [&'static str]> {
+    if latin {
+        return NAMED
+            .iter()
+            .find(|(_, _, english)| {
+                mentions(folded, &format!("which {english}"), true)
+                    || mentions(folded, &format!("what {english}"), true)
+            })
+            .map(|&(_, words, _)| words);
+    }
+    folded.match_indices('哪').find_map(|(at, _)| {
+        let rest = &folded[at + '哪'.len_utf8()..];
+        let rest = rest.strip_prefix('一').unwrap_or(rest);
+        let rest = ["所", "家", "个", "座", "间"]
+            .iter()
+            .find_map(|m| rest.strip_prefix(m))
+            .unwrap_or(rest);
+        NAMED
+            .iter()
+            .find(|(kind, _, _)| rest.starts_with(kind))
+            .map(|&(_, words, _)| words)
+    })
 }
 
 const YEAR: &[&str] = &["哪年", "哪一年", "哪个年份", "什么年份", "几几年"];
@@ -94,6 +141,7 @@ pub(super) fn is_stated(passage: &str, demand: Demand) -> bool {
         Demand::None => true,
         Demand::Cue(cue) => has_cue(passage, cue),
         Demand::Counted(counted) => is_counted(passage, counted),
+        Demand::Named(words) => words.iter().any(|w| passage.contains(w)),
         Demand::Year => states_year(passage),
         Demand::Day => states_day(passage),
         Demand::Time => states_time(passage),
@@ -186,7 +234,9 @@ mod tests {
         assert_eq!(demand("when does the summit open?"), Demand::Time);
         assert_eq!(demand("示范工厂有几家"), Demand::Amount);
         assert_eq!(demand("眼镜重多少克"), Demand::Amount);
-        assert_eq!(demand("how many visitors came?"), Demand::Amount);
+        assert_eq!(demand("曹振南是哪所大学毕业的"), Demand::Named(NAMED[0].1));
+        assert_eq!(demand("which hospital uses the model?"), Demand::Named(NAMED[2].1));
+        assert_eq!(demand("哪个城市"), Demand::None);
     }
 
     #[test]
@@ -214,5 +264,7 @@ mod tests {
             Demand::Amount
         ));
         assert!(is_stated("已培育421家示范工厂", Demand::Amount));
+        assert!(is_stated("中国人民大学校长林尚立", Demand::Named(NAMED[0].1)));
+        assert!(!is_stated("国家高性能计算机工程技术研究中心副主任", Demand::Named(NAMED[0].1)));
     }
 }
