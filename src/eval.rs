@@ -67,6 +67,20 @@ pub enum EvalError {
 
 /// Reads a question file (JSON lines; blank lines skipped).
 pub fn read_questions(path: &Path) -> Result<Vec<EvalQuestion>, EvalError> {
+    read_json_lines(path, |q: EvalQuestion| {
+        if q.gold_id.is_none() && q.evidence.is_empty() && !q.is_unanswerable() {
+            return Err("needs `gold_id`, `evidence` or `unanswerable`".into());
+        }
+        Ok(q)
+    })
+}
+
+/// Reads a file of JSON lines (blank lines skipped), each parsed and then
+/// checked by `check`; an error names the file and the line.
+fn read_json_lines<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    check: impl Fn(T) -> Result<T, String>,
+) -> Result<Vec<T>, EvalError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
         path: name.clone(),
@@ -77,19 +91,15 @@ pub fn read_questions(path: &Path) -> Result<Vec<EvalQuestion>, EvalError> {
         if line.trim().is_empty() {
             continue;
         }
-        let q: EvalQuestion = serde_json::from_str(line).map_err(|e| EvalError::Invalid {
-            path: name.clone(),
-            line: n + 1,
-            message: e.to_string(),
-        })?;
-        if q.gold_id.is_none() && q.evidence.is_empty() && !q.is_unanswerable() {
-            return Err(EvalError::Invalid {
-                path: name,
+        let item = serde_json::from_str(line)
+            .map_err(|e| e.to_string())
+            .and_then(&check)
+            .map_err(|message| EvalError::Invalid {
+                path: name.clone(),
                 line: n + 1,
-                message: "needs `gold_id`, `evidence` or `unanswerable`".into(),
-            });
-        }
-        out.push(q);
+                message,
+            })?;
+        out.push(item);
     }
     Ok(out)
 }
@@ -327,32 +337,16 @@ pub fn holds_conversations(path: &Path) -> Result<bool, EvalError> {
 
 /// Reads a conversation file (JSON lines; blank lines skipped).
 pub fn read_conversations(path: &Path) -> Result<Vec<Conversation>, EvalError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Io {
-        path: name.clone(),
-        source,
-    })?;
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let invalid = |message: String| EvalError::Invalid {
-            path: name.clone(),
-            line: n + 1,
-            message,
-        };
-        let mut c: Conversation = serde_json::from_str(line).map_err(|e| invalid(e.to_string()))?;
+    read_json_lines(path, |mut c: Conversation| {
         if c.turns.len() < 2 {
-            return Err(invalid("needs two `turns`".into()));
+            return Err("needs two `turns`".into());
         }
         // The follow-up is scored by the conversation's kind.
         for turn in &mut c.turns {
             turn.kind = c.kind.clone().or_else(|| Some("follow-up".into()));
         }
-        out.push(c);
-    }
-    Ok(out)
+        Ok(c)
+    })
 }
 
 /// Scores the last turn of every conversation, asked as a reply to the

@@ -235,7 +235,10 @@ mod tests {
         assert_eq!(demand("示范工厂有几家"), Demand::Amount);
         assert_eq!(demand("眼镜重多少克"), Demand::Amount);
         assert_eq!(demand("曹振南是哪所大学毕业的"), Demand::Named(NAMED[0].1));
-        assert_eq!(demand("which hospital uses the model?"), Demand::Named(NAMED[2].1));
+        assert_eq!(
+            demand("which hospital uses the model?"),
+            Demand::Named(NAMED[2].1)
+        );
         assert_eq!(demand("哪个城市"), Demand::None);
     }
 
@@ -264,7 +267,13 @@ mod tests {
             Demand::Amount
         ));
         assert!(is_stated("已培育421家示范工厂", Demand::Amount));
-        assert!(is_stated("中国人民大学校长林尚立", Demand::Named(NAMED[0].1)));
-        assert!(!is_stated("国家高性能计算机工程技术研究中心副主任", Demand::Named(NAMED[0].1)));
+        assert!(is_stated(
+            "中国人民大学校长林尚立",
+            Demand::Named(NAMED[0].1)
+        ));
+        assert!(!is_stated(
+            "国家高性能计算机工程技术研究中心副主任",
+            Demand::Named(NAMED[0].1)
+        ));
     }
 }

@@ -409,18 +409,7 @@ impl FakeTelegram {
         text: &str,
         replied_message_id: i64,
     ) -> i64 {
-        self.push_with(|state, config, _| {
-            let replied = known_or_bot_message(state, config, chat_id, replied_message_id);
-            let mut message = new_message(
-                state,
-                chat_id,
-                user_json(user_id),
-                text,
-                detect_entities(text),
-            );
-            message["reply_to_message"] = replied;
-            json!({ "message": message })
-        })
+        self.reply_to(chat_id, user_id, text, replied_message_id, None)
     }
 
     /// A message from `user_id` in `chat_id` (private or group) that replies to message
