@@ -39,7 +39,7 @@ impl EvalQuestion {
 
     /// Whether the passage `id` with `text` answers it: its gold id, or a text
     /// holding one of its evidence strings (whitespace ignored).
-    pub fn is_gold(&self, id: &str, text: &str) -> bool {
+    fn is_gold(&self, id: &str, text: &str) -> bool {
         match &self.gold_id {
             Some(gold) => id == gold,
             None => {
@@ -133,13 +133,19 @@ fn squeeze(s: &str) -> String {
 /// Scores every question. `answer` runs one question (the engine, normally).
 pub fn evaluate(questions: &[EvalQuestion], answer: impl FnMut(&str) -> Answer) -> Report {
     let refs: Vec<&EvalQuestion> = questions.iter().collect();
-    evaluate_refs(&refs, answer)
+    let mut answer = answer;
+    evaluate_refs(&refs, |_, q| answer(q))
 }
 
-fn evaluate_refs(questions: &[&EvalQuestion], mut answer: impl FnMut(&str) -> Answer) -> Report {
+/// [`evaluate`] over borrowed questions; `answer` gets each question's
+/// position too (a follow-up's context is kept beside it).
+fn evaluate_refs(
+    questions: &[&EvalQuestion],
+    mut answer: impl FnMut(usize, &str) -> Answer,
+) -> Report {
     let mut r = Report::default();
-    for &q in questions {
-        let a = answer(&q.question);
+    for (n, &q) in questions.iter().enumerate() {
+        let a = answer(n, &q.question);
         let top_gold = a
             .passages
             .first()
@@ -220,26 +226,6 @@ fn evaluate_refs(questions: &[&EvalQuestion], mut answer: impl FnMut(&str) -> An
 }
 
 impl Report {
-    /// Adds `other`'s counts to these (figures over several question files).
-    pub fn add(&mut self, other: &Report) {
-        self.answerable += other.answerable;
-        self.hit1 += other.hit1;
-        self.hit3 += other.hit3;
-        self.hit5 += other.hit5;
-        self.mrr10 += other.mrr10;
-        self.answer_in_quote1 += other.answer_in_quote1;
-        self.false_abstentions += other.false_abstentions;
-        self.unanswerable += other.unanswerable;
-        self.abstained += other.abstained;
-        self.misses.extend(other.misses.iter().cloned());
-        for (kind, (good, all)) in &other.by_kind {
-            let entry = self.by_kind.entry(kind.clone()).or_default();
-            entry.0 += good;
-            entry.1 += all;
-        }
-        self.features.extend(other.features.iter().cloned());
-    }
-
     /// The human-readable summary (misses first, at most `show_misses`).
     pub fn render(&self, show_misses: usize) -> String {
         let mut out = String::new();
@@ -370,13 +356,10 @@ pub fn evaluate_conversations(conversations: &[Conversation], engine: &Engine) -
         .collect();
     let max = engine.settings().max_passages;
     let questions: Vec<&EvalQuestion> = follow_ups.iter().map(|(q, _)| *q).collect();
-    let mut n = 0;
-    let follow_up = evaluate_refs(&questions, |_| {
-        let (q, context) = &follow_ups[n];
-        n += 1;
-        engine.ask_followup(&q.question, context, max)
+    let follow_up = evaluate_refs(&questions, |n, question| {
+        engine.ask_followup(question, &follow_ups[n].1, max)
     });
-    let alone = evaluate_refs(&questions, |q| engine.ask(q));
+    let alone = evaluate_refs(&questions, |_, question| engine.ask(question));
     (follow_up, alone)
 }
 

@@ -282,10 +282,8 @@ const SUGGESTION_TITLE_CHARS: usize = 28;
 
 /// The label of a suggestion button: the article's title in 《》.
 pub fn button_suggestion(title: &str) -> String {
-    let title = title.trim();
-    if title.chars().count() <= SUGGESTION_TITLE_CHARS {
-        return format!("《{title}》");
-    }
-    let cut: String = title.chars().take(SUGGESTION_TITLE_CHARS - 1).collect();
-    format!("《{cut}…》")
+    format!(
+        "《{}》",
+        crate::render::shorten(title.trim(), SUGGESTION_TITLE_CHARS)
+    )
 }

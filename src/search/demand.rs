@@ -1,6 +1,6 @@
 //! What kind of fact a question demands — a year, a time, an amount, a
-//! count of a thing, an institution, a price, an age, a link — and whether a passage states any
-//! fact of that kind. A passage about the right thing that states nothing of
+//! count of a thing, an institution, a price, an age, a link — and whether a
+//! passage states any fact of that kind. A passage about the right thing that states nothing of
 //! the kind asked for does not answer the question: "那份预测是哪年发布的" is
 //! not answered by a paragraph about the forecast that gives no year, and
 //! "眼镜重多少克" not by one that gives no number. The checks are deliberately

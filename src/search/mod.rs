@@ -23,6 +23,7 @@ mod select;
 mod semantic;
 mod statistics;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -173,11 +174,6 @@ impl Engine {
         }
     }
 
-    /// Whether the semantic retriever runs.
-    pub fn has_semantic(&self) -> bool {
-        self.semantic.is_some()
-    }
-
     /// Adds the semantic retriever (vectors of this engine's passages, in order).
     pub fn with_semantic(mut self, semantic: SemanticIndex) -> Engine {
         self.semantic = Some(semantic);
@@ -219,11 +215,17 @@ impl Engine {
         if (alone.answered() && !elliptical) || context.question.trim().is_empty() {
             return alone;
         }
+        // One search of the earlier question gives its topic words and,
+        // when the answer's passage is not known, its best passage.
+        let (earlier_answer, earlier_ranking) = self.rank_question(&context.question);
+        let topic = earlier_ranking
+            .as_ref()
+            .map(|r| topic_words(&r.analysis))
+            .unwrap_or_default();
         let earlier = context.passage.or_else(|| {
-            let earlier = self.ask_with(&context.question, 1);
+            let earlier = self.decide(earlier_answer, earlier_ranking, 1);
             earlier.passages.first().map(|h| h.passage)
         });
-        let topic = self.topic_words(&context.question);
         let expansion = followup::Expansion {
             topic: &topic,
             passage: earlier,
@@ -262,21 +264,6 @@ impl Engine {
             }
         }
         out
-    }
-
-    /// The earlier question's weightiest words: what it was about.
-    fn topic_words(&self, earlier: &str) -> String {
-        let Some(ranking) = self.rank_question(earlier).1 else {
-            return String::new();
-        };
-        let mut keywords: Vec<&analysis::Unit> = ranking.analysis.keywords.iter().collect();
-        keywords.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        keywords
-            .iter()
-            .take(followup::TOPIC_WORDS)
-            .map(|k| k.text())
-            .collect::<Vec<_>>()
-            .join(" ")
     }
 
     /// The answer to a ranked question: its best passages when the gate
@@ -365,17 +352,23 @@ impl Engine {
             answer.outcome = Outcome::Greeting;
             return (answer, None);
         }
-        let searched = match context {
+        // A follow-up is searched with its context's words; a question alone
+        // as it is, folded once.
+        let (searched, searched_folded) = match context {
             Some(expansion) => {
                 let earlier: String = strip_tags(&tidy(expansion.topic))
                     .chars()
                     .take(MAX_ANALYSED_CHARS)
                     .collect();
-                format!("{analysed}\n{earlier}")
+                let searched = format!("{analysed}\n{earlier}");
+                let folded = fold(&searched);
+                (Cow::Owned(searched), Cow::Owned(folded))
             }
-            None => analysed.clone(),
+            None => (
+                Cow::Borrowed(analysed.as_str()),
+                Cow::Borrowed(folded.as_str()),
+            ),
         };
-        let searched_folded = fold(&searched);
         let searcher = self.index.reader.searcher();
         let statistics = statistics::Statistics::new(&searcher, self.index.counted_norms.as_ref());
         let mut analysis = analysis::analyse(
@@ -482,4 +475,16 @@ impl Engine {
             citation: passage.citation(),
         })
     }
+}
+
+/// The weightiest words of a question's `analysis`: what it was about.
+fn topic_words(analysis: &Analysis) -> String {
+    let mut keywords: Vec<&analysis::Unit> = analysis.keywords.iter().collect();
+    keywords.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    keywords
+        .iter()
+        .take(followup::TOPIC_WORDS)
+        .map(|k| k.text())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
