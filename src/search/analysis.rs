@@ -11,6 +11,7 @@ use std::cell::RefCell;
 
 use rustc_hash::FxHashMap;
 
+use super::asked::{asked_of, Asked};
 use super::background::specificity;
 use super::demand::{demand_of, Demand};
 use super::question::{cue_of, distinct, is_stop_word, mask_question_words, Cue};
@@ -134,6 +135,8 @@ pub(super) struct Analysis {
     pub cue: Cue,
     /// The kind of fact asked for, which the answering passage must state.
     pub demand: Demand,
+    /// What else the question asks about, which the passage must mention.
+    pub asked: Asked,
 }
 
 /// Weights of the question's units from the corpus statistics.
@@ -300,6 +303,7 @@ pub(super) fn analyse(
         keywords,
         cue,
         demand: demand_of(folded, cue),
+        asked: asked_of(folded),
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::analysis::Analysis;
 use super::answer::Relevance;
+use super::asked::Asked;
 use super::demand::{is_stated, Demand};
 use super::rank::Ranked;
 use super::SearchSettings;
@@ -51,17 +52,22 @@ pub(super) fn judge(
     };
     (
         relevance,
-        relevant && states_what_is_asked(analysis.demand, best, passage),
+        relevant && states_what_is_asked(analysis, best, passage),
     )
 }
 
 /// A year, a day, a time, an amount, a price, an age or a link asked for
-/// must be stated somewhere in the passage: a passage about the thing that
-/// states nothing of the kind is no answer.
+/// must be stated somewhere in the passage, and what the question asks about
+/// (a 院长, a headquarters, a place it narrows to) mentioned: a passage about
+/// the thing that states nothing of the kind is no answer.
 fn states_what_is_asked(
-    demand: Demand,
+    analysis: &Analysis,
     best: &Ranked,
     passage: impl Fn(usize) -> Option<Arc<Passage>>,
 ) -> bool {
-    demand == Demand::None || passage(best.passage).is_some_and(|p| is_stated(&p.folded, demand))
+    if analysis.demand == Demand::None && analysis.asked == Asked::default() {
+        return true;
+    }
+    passage(best.passage)
+        .is_some_and(|p| is_stated(&p.folded, analysis.demand) && analysis.asked.is_met(&p.folded))
 }

@@ -9,6 +9,7 @@
 
 mod analysis;
 mod answer;
+mod asked;
 mod background;
 mod counted;
 mod demand;
@@ -380,6 +381,7 @@ impl Engine {
         if context.is_some() {
             analysis.cue = question::cue_of(&folded);
             analysis.demand = demand::demand_of(&folded, analysis.cue);
+            analysis.asked = asked::asked_of(&folded);
             followup::weigh_context(&mut analysis, &folded);
         }
         answer.outcome = Outcome::NotFound;

@@ -1,0 +1,406 @@
+//! Things a question names as what it asks about, which any passage that
+//! answers it must mention too. "中国网络空间研究院的院长是谁" names the
+//! institute and asks for its 院长: a paragraph about the institute that names
+//! no 院长 cannot answer, however well it matches the institute's name. The
+//! same holds for a headquarters, a birthplace, a floor area, a maker, a
+//! nationality, a duration, or a place the question narrows to ("浙江有几家").
+//!
+//! Like [`super::demand`] the checks are lenient (any word of the kind
+//! counts) and narrow: only attribute nouns that a stating passage would
+//! spell out are listed; type words that the answer itself replaces (公司,
+//! 职务, 城市, 名字) are not.
+
+use super::question::mentions;
+use crate::text::mostly_latin;
+
+/// What a question asks about beyond its topic, each to be met by the passage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Asked {
+    /// Each group needs one of its words in the passage.
+    groups: Vec<&'static [&'static str]>,
+    /// A length of time (多久, 几年, how long).
+    duration: bool,
+}
+
+impl Asked {
+    /// Whether `passage` (folded) mentions everything asked about.
+    pub fn is_met(&self, passage: &str) -> bool {
+        self.groups
+            .iter()
+            .all(|words| words.iter().any(|w| passage.contains(w)))
+            && (!self.duration || states_duration(passage))
+    }
+}
+
+/// What `folded` (a folded question) asks about.
+pub(super) fn asked_of(folded: &str) -> Asked {
+    let latin = mostly_latin(folded);
+    let mut asked = Asked::default();
+    let mut need = |words: &'static [&'static str]| {
+        if !asked.groups.contains(&words) {
+            asked.groups.push(words);
+        }
+    };
+    for (triggers, words) in ATTRIBUTES {
+        if triggers.iter().any(|t| names_attribute(folded, t)) {
+            need(words);
+        }
+    }
+    if latin {
+        for (triggers, words) in ENGLISH {
+            if triggers.iter().any(|t| mentions(folded, t, true)) {
+                need(words);
+            }
+        }
+    } else {
+        for place in PLACES {
+            if folded.contains(place) {
+                need(std::slice::from_ref(place));
+            }
+        }
+        if NATIONALITY.iter().any(|w| folded.contains(w)) {
+            need(&["国籍", "国人", "来自"]);
+        }
+        if asks_maker(folded) {
+            need(MAKING);
+        }
+        if asks_location(folded) {
+            need(LOCATED);
+        }
+    }
+    asked.duration = if latin {
+        mentions(folded, "how long", true) || mentions(folded, "how many years", true)
+    } else {
+        DURATION.iter().any(|w| folded.contains(w))
+    };
+    asked
+}
+
+/// Whether the attribute noun `word` occurs in `folded` as itself (会场, not
+/// the 分会场 that is another name for a sub-forum).
+fn names_attribute(folded: &str, word: &str) -> bool {
+    folded
+        .match_indices(word)
+        .any(|(at, _)| !(word == "会场" && folded[..at].ends_with('分')))
+}
+
+/// Attribute nouns a question can ask for, and the words of which a passage
+/// stating the attribute holds one.
+const ATTRIBUTES: &[(&[&str], &[&str])] = &[
+    // heads and roles of an organisation: the passage names the role
+    (&["院长"], &["院长"]),
+    (&["校长"], &["校长"]),
+    (&["主编", "总编"], &["主编", "总编"]),
+    (&["主席"], &["主席"]),
+    (&["秘书长"], &["秘书长"]),
+    (&["董事长"], &["董事长"]),
+    (&["总裁"], &["总裁"]),
+    (&["总经理"], &["总经理"]),
+    (&["创始人", "创办人"], &["创始人", "创办"]),
+    (&["负责人"], &["负责人"]),
+    (&["主持", "主持人"], &["主持"]),
+    (&["部长"], &["部长"]),
+    (&["市长"], &["市长"]),
+    (&["理事长"], &["理事长"]),
+    (&["会长"], &["会长"]),
+    (&["主任"], &["主任"]),
+    (&["发言人"], &["发言人"]),
+    (&["评委", "评审委员会", "评委会"], &["评委", "评审"]),
+    (&["出席"], &["出席"]),
+    (&["牵头"], &["牵头"]),
+    (&["任职"], &["任职", "曾任", "历任", "担任"]),
+    // places
+    (&["总部"], &["总部"]),
+    (
+        &["出生地", "出生在", "老家", "家乡", "籍贯"],
+        &["出生", "老家", "家乡", "籍贯", "人士"],
+    ),
+    (&["地址", "门牌"], &["地址", "路", "号"]),
+    (&["国籍"], &["国籍", "国人"]),
+    (&["会场", "会议室"], &["会场", "会议室", "厅"]),
+    // measures and figures
+    (&["面积"], &["面积", "平方米", "平米", "亩", "公顷"]),
+    (&["尺寸", "英寸"], &["尺寸", "英寸", "厘米", "毫米"]),
+    (
+        &["重量", "体重"],
+        &["重量", "体重", "克", "公斤", "斤", "吨"],
+    ),
+    (&["身高"], &["身高", "米"]),
+    (&["时延", "延迟"], &["时延", "延迟", "毫秒"]),
+    (&["分辨率"], &["分辨率"]),
+    (&["像素"], &["像素"]),
+    (&["续航"], &["续航"]),
+    (&["功耗"], &["功耗", "瓦"]),
+    (&["带宽"], &["带宽"]),
+    (&["网速", "速率"], &["网速", "速率", "gbps", "mbps"]),
+    (&["预算"], &["预算"]),
+    (&["营收", "营业额"], &["营收", "营业额", "收入"]),
+    (&["利润"], &["利润"]),
+    (&["市值"], &["市值"]),
+    (&["身价", "资产", "财富"], &["身价", "资产", "财富"]),
+    (&["股价"], &["股价"]),
+    (&["销量"], &["销量"]),
+    (&["人口"], &["人口"]),
+    (&["工资", "薪水", "年薪"], &["工资", "薪水", "年薪", "薪"]),
+    (&["奖金"], &["奖金"]),
+    (&["出场费"], &["出场费"]),
+    (&["份额"], &["份额", "占比", "%"]),
+    (&["百分点"], &["百分点", "%", "百分之"]),
+    (&["排名", "名次", "排第"], &["排名", "名次", "第"]),
+    (&["学历", "毕业"], &["学历", "毕业"]),
+    (&["生日"], &["生日", "出生"]),
+    (&["门票", "票价"], &["门票", "票价", "免费", "元"]),
+    (&["营业时间", "开放时间"], &["开放", "营业"]),
+    (&["工人", "员工", "职工"], &["工人", "员工", "职工"]),
+    (&["注册用户"], &["用户"]),
+    (&["藏品", "文物"], &["藏品", "文物"]),
+    (&["参展"], &["参展"]),
+    (&["报名"], &["报名"]),
+    (&["分布"], &["分布"]),
+    (&["评选标准", "评审标准"], &["标准"]),
+    // makers, make-up and launch
+    (&["牌子", "品牌"], &["牌子", "品牌"]),
+    (&["厂商", "厂家", "生产商", "制造商", "供应商"], MAKING),
+    (&["型号"], &["型号"]),
+    (&["芯片"], &["芯片"]),
+    (&["模型"], &["模型"]),
+    (&["操作系统"], &["操作系统", "系统"]),
+    (&["成分"], &["成分"]),
+    (&["原理"], &["原理"]),
+    (&["英文名"], &["英文"]),
+    (&["官网", "网址"], &["官网", "网址", "http", "www"]),
+    (&["主办"], &["主办"]),
+    (&["承办"], &["承办"]),
+    (&["赞助"], &["赞助"]),
+    (&["出版社"], &["出版社"]),
+    (&["航空公司"], &["航空公司"]),
+    (&["快递公司"], &["快递公司"]),
+    (&["运营商"], &["运营商"]),
+    (&["职业"], &["职业"]),
+    (&["部门"], &["部门"]),
+    (&["业务"], &["业务"]),
+    (&["专业"], &["专业"]),
+    (&["上线"], &["上线"]),
+    (&["商用"], &["商用"]),
+    (
+        &["上市", "开售", "发售"],
+        &["上市", "开售", "发售", "售价", "销售"],
+    ),
+];
+
+/// English attribute words (whole words, English questions only).
+const ENGLISH: &[(&[&str], &[&str])] = &[
+    (&["born", "birthplace"], &["出生", "老家", "家乡"]),
+    (&["headquarters", "headquartered", "hq"], &["总部"]),
+    (&["dean"], &["院长"]),
+    (&["chairman", "chairwoman"], &["董事长", "主席"]),
+    (&["founder", "founded"], &["创始人", "创办", "创立", "成立"]),
+    (&["budget"], &["预算"]),
+    (&["net worth"], &["身价", "资产", "财富"]),
+    (&["salary"], &["工资", "薪"]),
+    (&["revenue"], &["营收", "收入"]),
+    (&["population"], &["人口"]),
+    (&["brand"], &["品牌", "牌子"]),
+    (&["manufacturer", "manufactured", "manufactures"], MAKING),
+    (&["chip", "chips"], &["芯片"]),
+    (&["nationality"], &["国籍", "国人"]),
+    (&["screen size"], &["英寸", "尺寸"]),
+    (&["latency"], &["时延", "毫秒"]),
+    (&["ticket", "tickets"], &["门票", "票价"]),
+    (&["opening hours"], &["开放"]),
+    (&["keynote"], &["主旨演讲"]),
+    (&["on sale"], &["上市", "发售", "开售"]),
+    (&["graduate", "graduated"], &["毕业"]),
+    (&["market share"], &["份额"]),
+    (&["operator", "operators"], &["运营商"]),
+    (&["hospitals"], &["医院"]),
+    (&["universities"], &["大学", "学院"]),
+    (&["moderated", "chaired"], &["主持"]),
+];
+
+/// Provinces, large cities and countries: a question narrowed to one of them
+/// ("421家示范工厂里浙江有几家") is not answered by a passage that never names it.
+const PLACES: &[&str] = &[
+    "北京",
+    "上海",
+    "天津",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+    "深圳",
+    "广州",
+    "杭州",
+    "南京",
+    "苏州",
+    "武汉",
+    "成都",
+    "西安",
+    "合肥",
+    "嘉兴",
+    "湖州",
+    "宁波",
+    "温州",
+    "美国",
+    "日本",
+    "韩国",
+    "德国",
+    "法国",
+    "英国",
+    "俄罗斯",
+    "印度",
+    "欧洲",
+    "非洲",
+    "美洲",
+    "亚洲",
+    "瑞典",
+    "新加坡",
+    "中东",
+    "东南亚",
+];
+
+const NATIONALITY: &[&str] = &["哪国人", "哪个国家的人", "哪国的人", "什么国籍"];
+
+/// Words of a passage that says who made or developed something.
+const MAKING: &[&str] = &[
+    "研发", "开发", "生产", "制造", "打造", "推出", "出品", "联手", "合作", "研制", "设计", "自主",
+];
+
+/// Words of a passage that says where an organisation is.
+const LOCATED: &[&str] = &["位于", "设在", "坐落", "地处", "总部", "落户"];
+
+/// Which company made it: 哪家 (公司) 做/造/生产/研发 …, 是哪家公司的产品.
+fn asks_maker(folded: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "做",
+        "造",
+        "生产",
+        "制造",
+        "开发",
+        "研发",
+        "研制",
+        "设计",
+        "推出",
+        "出品",
+        "打造",
+        "的产品",
+    ];
+    folded.match_indices('哪').any(|(at, _)| {
+        let rest: String = folded[at + '哪'.len_utf8()..].chars().take(8).collect();
+        let firm = ["家", "个公司", "个企业", "个厂"]
+            .iter()
+            .any(|w| rest.strip_prefix('一').unwrap_or(&rest).starts_with(w));
+        firm && VERBS.iter().any(|v| rest.contains(v))
+    })
+}
+
+/// Where an organisation is: 位于哪, 设在哪, 在哪个城市.
+fn asks_location(folded: &str) -> bool {
+    ["位于", "设在", "坐落", "总部在", "地处"]
+        .iter()
+        .any(|verb| {
+            folded.match_indices(verb).any(|(at, _)| {
+                let rest = &folded[at + verb.len()..];
+                rest.starts_with('哪') || rest.starts_with("什么地方") || rest.starts_with("何处")
+            })
+        })
+        || ["在哪个城市", "在哪座城市", "在哪个地方"]
+            .iter()
+            .any(|w| folded.contains(w))
+}
+
+const DURATION: &[&str] = &[
+    "多长时间",
+    "多久",
+    "几年",
+    "多少年",
+    "几个月",
+    "多少个月",
+    "几个小时",
+    "多少小时",
+    "几天",
+    "多少天",
+    "几周",
+    "多少分钟",
+];
+
+/// Whether `passage` (folded) states a length of time: a number of years,
+/// months, weeks, days, hours or minutes (a year such as 2024年 is a date,
+/// not a length).
+fn states_duration(passage: &str) -> bool {
+    const UNITS: &[&str] = &["年", "个月", "周", "天", "小时", "分钟"];
+    let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十两几数多半百".contains(c);
+    UNITS.iter().any(|unit| {
+        passage.match_indices(unit).any(|(at, _)| {
+            let digits: String = passage[..at]
+                .chars()
+                .rev()
+                .take_while(|&c| numeral(c))
+                .collect();
+            !digits.is_empty() && !(digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attribute_must_be_named() {
+        let asked = asked_of("中国网络空间研究院的院长是谁");
+        assert!(!asked.is_met("蓝皮书由中国网络空间研究院编写"));
+        assert!(asked.is_met("中国网络空间研究院院长某某表示"));
+        assert_eq!(asked_of("蓝皮书由哪个机构编写"), Asked::default());
+    }
+
+    #[test]
+    fn places_makers_and_lengths_of_time() {
+        assert!(!asked_of("421家示范工厂里浙江有几家").is_met("已培育421家国家级智能制造示范工厂"));
+        assert!(!asked_of("人形机器人是哪家公司造的").is_met("人形机器人生动模拟着人类的各种表情"));
+        assert!(asked_of("眼镜是哪家公司研发的").is_met("复旦大学与某公司联手，自主研发"));
+        let how_long = asked_of("研发花了多长时间");
+        assert!(!how_long.is_met("2024年，从1000多万种配方中筛选"));
+        assert!(how_long.is_met("历时3年研发"));
+    }
+
+    #[test]
+    fn english_attributes_are_whole_words() {
+        assert!(!asked_of("where was lei jun born").is_met("小米集团创始人雷军说"));
+        assert_eq!(asked_of("what was born in the forum").groups.len(), 1);
+        assert_eq!(asked_of("stubborn questions").groups.len(), 0);
+    }
+
+    #[test]
+    fn a_sub_forum_is_no_venue() {
+        assert_eq!(asked_of("分会场上大家说了啥"), Asked::default());
+        assert_eq!(asked_of("在哪个会场开的").groups.len(), 1);
+    }
+}
