@@ -54,12 +54,12 @@ pub(super) fn asked_of(folded: &str) -> Asked {
         }
     } else {
         for place in PLACES {
-            if folded.contains(place) {
+            if narrows_to(folded, place) {
                 need(std::slice::from_ref(place));
             }
         }
         if NATIONALITY.iter().any(|w| folded.contains(w)) {
-            need(&["国籍", "国人", "来自"]);
+            need(NATIONS);
         }
         if asks_maker(folded) {
             need(MAKING);
@@ -71,18 +71,46 @@ pub(super) fn asked_of(folded: &str) -> Asked {
     asked.duration = if latin {
         mentions(folded, "how long", true) || mentions(folded, "how many years", true)
     } else {
-        DURATION.iter().any(|w| folded.contains(w))
+        DURATION.iter().any(|w| {
+            folded.match_indices(w).any(|(at, _)| {
+                // 西元几年 and 哪几年 ask for a year; 多久以前, 几年前 for a time
+                // that a date answers as well
+                let before = &folded[..at];
+                let after = folded[at + w.len()..].trim_start_matches(['以', '年']);
+                !(after.starts_with('前')
+                    || (*w == "几年" && (before.ends_with('元') || before.ends_with('哪'))))
+            })
+        })
     };
     asked
 }
 
-/// Whether the attribute noun `word` occurs in `folded` as itself (会场, not
-/// the 分会场 that is another name for a sub-forum).
+/// Whether `folded` asks for the attribute `word`: it occurs next to a
+/// question word (院长是谁, 什么成分, 面积有多大), not merely in passing
+/// (成分中有地瓜粉的甜点), and as itself (会场, not the 分会场 that is another
+/// name for a sub-forum).
 fn names_attribute(folded: &str, word: &str) -> bool {
-    folded
-        .match_indices(word)
-        .any(|(at, _)| !(word == "会场" && folded[..at].ends_with('分')))
+    const REACH: usize = 6;
+    folded.match_indices(word).any(|(at, _)| {
+        if word == "会场" && folded[..at].ends_with('分') {
+            return false;
+        }
+        let mut before: Vec<char> = folded[..at].chars().rev().take(REACH).collect();
+        before.reverse();
+        let before: String = before.into_iter().collect();
+        let after: String = folded[at + word.len()..].chars().take(REACH).collect();
+        QUESTION_WORDS
+            .iter()
+            .any(|q| before.contains(q) || after.contains(q))
+    })
 }
+
+/// Words that ask (what, who, which, how many …), next to which an attribute
+/// is asked for.
+const QUESTION_WORDS: &[&str] = &[
+    "什么", "啥", "谁", "哪", "多少", "几", "多大", "多长", "多高", "多重", "多久", "多远", "如何",
+    "怎样", "怎么", "为何", "何处", "何时", "何人", "何地",
+];
 
 /// Attribute nouns a question can ask for, and the words of which a passage
 /// stating the attribute holds one.
@@ -112,11 +140,10 @@ const ATTRIBUTES: &[(&[&str], &[&str])] = &[
     // places
     (&["总部"], &["总部"]),
     (
-        &["出生地", "出生在", "老家", "家乡", "籍贯"],
-        &["出生", "老家", "家乡", "籍贯", "人士"],
+        &["出生地", "出生在", "老家", "家乡"],
+        &["出生", "生于", "老家", "家乡", "籍贯", "人士"],
     ),
-    (&["地址", "门牌"], &["地址", "路", "号"]),
-    (&["国籍"], &["国籍", "国人"]),
+    (&["地址", "门牌"], &["地址", "路", "号", "街", "道", "区"]),
     (&["会场", "会议室"], &["会场", "会议室", "厅"]),
     // measures and figures
     (&["面积"], &["面积", "平方米", "平米", "亩", "公顷"]),
@@ -151,15 +178,14 @@ const ATTRIBUTES: &[(&[&str], &[&str])] = &[
     (&["生日"], &["生日", "出生"]),
     (&["门票", "票价"], &["门票", "票价", "免费", "元"]),
     (&["营业时间", "开放时间"], &["开放", "营业"]),
-    (&["工人", "员工", "职工"], &["工人", "员工", "职工"]),
+    (&["工人", "员工", "职工"], &["工人", "员工", "职工", "人"]),
     (&["注册用户"], &["用户"]),
     (&["藏品", "文物"], &["藏品", "文物"]),
     (&["参展"], &["参展"]),
     (&["报名"], &["报名"]),
-    (&["分布"], &["分布"]),
     (&["评选标准", "评审标准"], &["标准"]),
     // makers, make-up and launch
-    (&["牌子", "品牌"], &["牌子", "品牌"]),
+    (&["牌子"], &["牌子", "品牌"]),
     (&["厂商", "厂家", "生产商", "制造商", "供应商"], MAKING),
     (&["型号"], &["型号"]),
     (&["芯片"], &["芯片"]),
@@ -167,7 +193,7 @@ const ATTRIBUTES: &[(&[&str], &[&str])] = &[
     (&["操作系统"], &["操作系统", "系统"]),
     (&["成分"], &["成分"]),
     (&["原理"], &["原理"]),
-    (&["英文名"], &["英文"]),
+    (&["英文名"], LATIN_LETTERS),
     (&["官网", "网址"], &["官网", "网址", "http", "www"]),
     (&["主办"], &["主办"]),
     (&["承办"], &["承办"]),
@@ -176,10 +202,25 @@ const ATTRIBUTES: &[(&[&str], &[&str])] = &[
     (&["航空公司"], &["航空公司"]),
     (&["快递公司"], &["快递公司"]),
     (&["运营商"], &["运营商"]),
-    (&["职业"], &["职业"]),
-    (&["部门"], &["部门"]),
-    (&["业务"], &["业务"]),
-    (&["专业"], &["专业"]),
+    (
+        &["部门"],
+        &[
+            "部门",
+            "部",
+            "局",
+            "署",
+            "委",
+            "厅",
+            "办公室",
+            "处",
+            "中心",
+            "组",
+        ],
+    ),
+    (
+        &["业务"],
+        &["业务", "经营", "从事", "主营", "提供", "生产", "销售"],
+    ),
     (&["上线"], &["上线"]),
     (&["商用"], &["商用"]),
     (
@@ -203,7 +244,7 @@ const ENGLISH: &[(&[&str], &[&str])] = &[
     (&["brand"], &["品牌", "牌子"]),
     (&["manufacturer", "manufactured", "manufactures"], MAKING),
     (&["chip", "chips"], &["芯片"]),
-    (&["nationality"], &["国籍", "国人"]),
+    (&["nationality"], NATIONS),
     (&["screen size"], &["英寸", "尺寸"]),
     (&["latency"], &["时延", "毫秒"]),
     (&["ticket", "tickets"], &["门票", "票价"]),
@@ -217,6 +258,24 @@ const ENGLISH: &[(&[&str], &[&str])] = &[
     (&["universities"], &["大学", "学院"]),
     (&["moderated", "chaired"], &["主持"]),
 ];
+
+/// Whether the question narrows what it asks to `place` ("浙江有几家", "中国能占多少"):
+/// the place stands next to a question word. A place that is only part of
+/// the topic (日本在…突破有限，但从哪国…) is not checked, nor one whose parts are
+/// asked for (美国的哪一州, 中国哪些城市): the answer names the part, not always the whole.
+fn narrows_to(folded: &str, place: &str) -> bool {
+    folded.match_indices(place).any(|(at, _)| {
+        let after = &folded[at + place.len()..];
+        let after = after.strip_prefix('的').unwrap_or(after);
+        let asks_part = after.strip_prefix('哪').is_some_and(|rest| {
+            let rest = rest.trim_start_matches(['一', '个', '些', '座']);
+            ["州", "省", "市", "县", "城", "地区", "区"]
+                .iter()
+                .any(|part| rest.starts_with(part))
+        });
+        !asks_part && names_attribute(folded, place)
+    })
+}
 
 /// Provinces, large cities and countries: a question narrowed to one of them
 /// ("421家示范工厂里浙江有几家") is not answered by a passage that never names it.
@@ -286,7 +345,72 @@ const PLACES: &[&str] = &[
     "东南亚",
 ];
 
-const NATIONALITY: &[&str] = &["哪国人", "哪个国家的人", "哪国的人", "什么国籍"];
+const NATIONALITY: &[&str] = &["哪国人", "哪个国家的人", "哪国的人", "国籍"];
+
+/// Words of a passage that gives a nationality: a country or the word itself.
+const NATIONS: &[&str] = &[
+    "国籍",
+    "国人",
+    "籍",
+    "来自",
+    "中国",
+    "美国",
+    "英国",
+    "法国",
+    "德国",
+    "意大利",
+    "西班牙",
+    "葡萄牙",
+    "荷兰",
+    "比利时",
+    "瑞士",
+    "奥地利",
+    "瑞典",
+    "挪威",
+    "丹麦",
+    "芬兰",
+    "冰岛",
+    "爱尔兰",
+    "波兰",
+    "捷克",
+    "匈牙利",
+    "希腊",
+    "俄罗斯",
+    "乌克兰",
+    "土耳其",
+    "以色列",
+    "埃及",
+    "南非",
+    "日本",
+    "韩国",
+    "朝鲜",
+    "印度",
+    "越南",
+    "泰国",
+    "新加坡",
+    "马来西亚",
+    "印尼",
+    "印度尼西亚",
+    "菲律宾",
+    "澳大利亚",
+    "新西兰",
+    "加拿大",
+    "墨西哥",
+    "巴西",
+    "阿根廷",
+    "智利",
+    "秘鲁",
+    "哥伦比亚",
+    "克罗地亚",
+    "塞尔维亚",
+    "罗马尼亚",
+];
+
+/// Any Latin letter: a passage giving an English name has some.
+const LATIN_LETTERS: &[&str] = &[
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s",
+    "t", "u", "v", "w", "x", "y", "z",
+];
 
 /// Words of a passage that says who made or developed something.
 const MAKING: &[&str] = &[
@@ -294,7 +418,10 @@ const MAKING: &[&str] = &[
 ];
 
 /// Words of a passage that says where an organisation is.
-const LOCATED: &[&str] = &["位于", "设在", "坐落", "地处", "总部", "落户"];
+const LOCATED: &[&str] = &[
+    "位于", "设在", "坐落", "地处", "总部", "落户", "市", "省", "区", "县", "州", "城", "镇", "村",
+    "岛", "路", "街", "大学", "学院",
+];
 
 /// Which company made it: 哪家 (公司) 做/造/生产/研发 …, 是哪家公司的产品.
 fn asks_maker(folded: &str) -> bool {
@@ -356,7 +483,8 @@ const DURATION: &[&str] = &[
 /// not a length).
 fn states_duration(passage: &str) -> bool {
     const UNITS: &[&str] = &["年", "个月", "周", "天", "小时", "分钟"];
-    let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十两几数多半百".contains(c);
+    let numeral =
+        |c: char| c.is_ascii_digit() || "一二三四五六七八九十两几数多半百千万亿".contains(c);
     UNITS.iter().any(|unit| {
         passage.match_indices(unit).any(|(at, _)| {
             let digits: String = passage[..at]
@@ -396,6 +524,25 @@ mod tests {
         assert!(!asked_of("where was lei jun born").is_met("小米集团创始人雷军说"));
         assert_eq!(asked_of("what was born in the forum").groups.len(), 1);
         assert_eq!(asked_of("stubborn questions").groups.len(), 0);
+    }
+
+    #[test]
+    fn only_what_is_asked_for_counts() {
+        // an attribute mentioned in passing, a place that is part of the topic
+        assert_eq!(
+            asked_of("成分中有地瓜粉的马祖甜点又可以被称为？"),
+            Asked::default()
+        );
+        assert_eq!(
+            asked_of("日本在喷射发动机突破有限，但从哪国得到很多技术支援"),
+            Asked::default()
+        );
+        // a part of a place is asked for: the answer names the part
+        assert_eq!(asked_of("博物馆位于美国的哪一州"), Asked::default());
+        // how long ago is answered by a date as well
+        assert!(!asked_of("易洛魁族在多久前就住在多伦多了").duration);
+        assert!(!asked_of("伊尔库茨克州是在西元几年有了州旗").duration);
+        assert!(asked_of("他在爱立信工作了几年").duration);
     }
 
     #[test]
