@@ -257,6 +257,11 @@ const ENGLISH: &[(&[&str], &[&str])] = &[
     (&["hospitals"], &["医院"]),
     (&["universities"], &["大学", "学院"]),
     (&["moderated", "chaired"], &["主持"]),
+    (&["judging panel", "jury", "judges"], &["评委", "评审"]),
+    (
+        &["in english", "english version", "english edition"],
+        &["英文", "英语"],
+    ),
 ];
 
 /// Whether the question narrows what it asks to `place` ("浙江有几家", "中国能占多少"):

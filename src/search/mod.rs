@@ -105,7 +105,7 @@ impl Default for SearchSettings {
             strong_min_keyword_coverage: 0.25,
             strong_min_cosine: 0.875,
             words_min_keyword_coverage: 0.8,
-            latin_min_z: 1.8,
+            latin_min_z: 1.6,
             latin_min_keyword_coverage: 0.05,
             semantic_weight: 0.2,
             semantic_weight_latin: 0.8,
