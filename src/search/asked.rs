@@ -497,7 +497,8 @@ fn states_duration(passage: &str) -> bool {
                 .rev()
                 .take_while(|&c| numeral(c))
                 .collect();
-            !digits.is_empty() && !(digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()))
+            let is_year = digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit());
+            !(digits.is_empty() || is_year)
         })
     })
 }
