@@ -10,6 +10,7 @@
 //! spell out are listed; type words that the answer itself replaces (公司,
 //! 职务, 城市, 名字) are not.
 
+use super::demand::is_numeral;
 use super::question::mentions;
 use crate::text::mostly_latin;
 
@@ -422,7 +423,8 @@ const MAKING: &[&str] = &[
     "研发", "开发", "生产", "制造", "打造", "推出", "出品", "联手", "合作", "研制", "设计", "自主",
 ];
 
-/// Words of a passage that says where an organisation is.
+/// Words of a passage that says where something is: a verb of place or the
+/// ending of a place's or an institution's name.
 const LOCATED: &[&str] = &[
     "位于", "设在", "坐落", "地处", "总部", "落户", "市", "省", "区", "县", "州", "城", "镇", "村",
     "岛", "路", "街", "大学", "学院",
@@ -488,8 +490,8 @@ const DURATION: &[&str] = &[
 /// not a length).
 fn states_duration(passage: &str) -> bool {
     const UNITS: &[&str] = &["年", "个月", "周", "天", "小时", "分钟"];
-    let numeral =
-        |c: char| c.is_ascii_digit() || "一二三四五六七八九十两几数多半百千万亿".contains(c);
+    // 几年, 数年, 多年 are lengths too
+    let numeral = |c: char| is_numeral(c) || "几数多".contains(c);
     UNITS.iter().any(|unit| {
         passage.match_indices(unit).any(|(at, _)| {
             let digits: String = passage[..at]

@@ -149,7 +149,8 @@ pub(super) fn is_stated(passage: &str, demand: Demand) -> bool {
     }
 }
 
-fn is_numeral(c: char) -> bool {
+/// A digit or a Chinese numeral (一, 十, 万, 两, 半 …).
+pub(super) fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || "一二三四五六七八九十百千万亿两〇零半".contains(c)
 }
 
