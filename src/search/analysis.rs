@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 use super::asked::{asked_of, Asked};
 use super::background::specificity;
 use super::demand::{demand_of, Demand};
+use super::glossary;
 use super::question::{cue_of, distinct, is_stop_word, mask_question_words, Cue};
 use super::statistics::Statistics;
 use crate::corpus::synonyms::{Rule, Synonyms};
@@ -242,7 +243,9 @@ pub(super) fn analyse(
 ) -> Analysis {
     let cue = cue_of(folded);
     let masked = mask_question_words(folded);
-    let (rest, aliases) = apply_synonyms(&masked, synonyms);
+    let (rest, mut aliases) = apply_synonyms(&masked, synonyms);
+    let (rest, translated) = glossary::translate(&rest, |zh| statistics.df(fields.words, zh) > 0);
+    aliases.extend(translated);
     let weigher = Weigher {
         statistics,
         fields,

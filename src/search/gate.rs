@@ -37,12 +37,22 @@ pub(super) fn judge(
     let kc = best.keyword_coverage;
     let relevant = match relevance.semantic_z {
         Some(z) if kc >= s.words_min_keyword_coverage && z >= 0.0 => true,
+        // English matches a Chinese corpus only through the glossary's
+        // translations, a looser match than the question's own words.
         None => {
+            let min_keyword_coverage = if latin {
+                s.hybrid_min_keyword_coverage
+            } else {
+                s.min_keyword_coverage
+            };
             relevance.score() >= s.min_relevance
-                && kc >= s.min_keyword_coverage
+                && kc >= min_keyword_coverage
                 && best.content_matched
         }
-        Some(z) if latin => z >= s.latin_min_z && kc >= s.latin_min_keyword_coverage,
+        Some(z) if latin => {
+            (z >= s.latin_min_z && kc >= s.latin_min_keyword_coverage)
+                || (z >= s.latin_words_min_z && kc >= s.hybrid_min_keyword_coverage)
+        }
         Some(z) => {
             (kc >= s.hybrid_min_keyword_coverage && z >= s.hybrid_min_z)
                 || (z >= s.strong_z

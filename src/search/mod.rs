@@ -16,6 +16,7 @@ mod demand;
 pub mod followup;
 mod fusion;
 mod gate;
+mod glossary;
 mod lexical;
 mod question;
 mod quote;
@@ -83,6 +84,9 @@ pub struct SearchSettings {
     /// … and this much keyword weight (through aliases): an English question
     /// sharing nothing with the corpus is not about it.
     pub latin_min_keyword_coverage: f32,
+    /// … or, holding `hybrid_min_keyword_coverage` of it (through the
+    /// glossary), this lower z.
+    pub latin_words_min_z: f32,
     /// Share of the semantic score in the fused ranking score.
     pub semantic_weight: f32,
     /// … for a question written mostly in Latin letters (English), which the
@@ -106,7 +110,8 @@ impl Default for SearchSettings {
             strong_min_cosine: 0.875,
             words_min_keyword_coverage: 0.8,
             latin_min_z: 1.6,
-            latin_min_keyword_coverage: 0.05,
+            latin_min_keyword_coverage: 0.12,
+            latin_words_min_z: 1.2,
             semantic_weight: 0.2,
             semantic_weight_latin: 0.8,
         }
