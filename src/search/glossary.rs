@@ -5,7 +5,6 @@
 //! phrase to the Chinese words it translates; only the words the corpus holds
 //! are searched, so the same file serves any corpus.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The shipped glossary (CC BY-SA 4.0, see its header).
@@ -13,17 +12,27 @@ const GLOSSARY: &str = include_str!("glossary.tsv");
 /// Longest English phrase looked up, in words.
 const MAX_PHRASE_WORDS: usize = 3;
 
-/// English phrase (lower case) → its Chinese words.
-fn glossary() -> &'static HashMap<&'static str, Vec<&'static str>> {
-    static GLOSSARY_MAP: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
-    GLOSSARY_MAP.get_or_init(|| {
-        GLOSSARY
+/// The glossary's lines as (English phrase, its Chinese words separated by
+/// spaces), sorted by phrase: a lookup is a binary search over text the
+/// binary already holds, so the glossary costs about 1 MB of memory.
+fn glossary() -> &'static [(&'static str, &'static str)] {
+    static ENTRIES: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    ENTRIES.get_or_init(|| {
+        let mut entries: Vec<(&str, &str)> = GLOSSARY
             .lines()
             .filter(|line| !line.starts_with('#'))
             .filter_map(|line| line.split_once('\t'))
-            .map(|(english, chinese)| (english, chinese.split(' ').collect()))
-            .collect()
+            .collect();
+        entries.sort_unstable_by_key(|(english, _)| *english);
+        entries
     })
+}
+
+/// The Chinese words of `english`, if the glossary has it.
+fn lookup(english: &str) -> Option<impl Iterator<Item = &'static str>> {
+    let entries = glossary();
+    let at = entries.binary_search_by_key(&english, |(e, _)| e).ok()?;
+    Some(entries[at].1.split(' '))
 }
 
 /// `text` with the English phrases the glossary knows blanked out, and for
@@ -39,7 +48,6 @@ pub(super) fn translate(text: &str, held: impl Fn(&str) -> bool) -> (String, Vec
     if words.is_empty() {
         return (text.to_string(), Vec::new());
     }
-    let glossary = glossary();
     let mut rest = text.to_string();
     let mut groups: Vec<Vec<String>> = Vec::new();
     let mut at = 0;
@@ -57,9 +65,7 @@ pub(super) fn translate(text: &str, held: impl Fn(&str) -> bool) -> (String, Vec
                         .chain([last.as_str()])
                         .collect::<Vec<_>>()
                         .join(" ");
-                    let chinese: Vec<String> = glossary
-                        .get(key.as_str())?
-                        .iter()
+                    let chinese: Vec<String> = lookup(&key)?
                         .filter(|zh| held(zh))
                         .map(|zh| zh.to_string())
                         .collect();
