@@ -53,6 +53,19 @@ fn words_of(text: &str, folded: &str) -> Vec<Token> {
     collect(WordStream::new(text, folded))
 }
 
+/// The people `folded` names, by jieba's part-of-speech tags (`nr`; names of
+/// two ideographs or more), in order, each once.
+pub fn person_names(folded: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for tag in JIEBA.tag(folded, true) {
+        if tag.tag == "nr" && tag.word.chars().count() >= 2 && !names.iter().any(|n| n == tag.word)
+        {
+            names.push(tag.word.to_string());
+        }
+    }
+    names
+}
+
 /// jieba's default (precise) segmentation of already folded text: the words a
 /// person would name, without search mode's extra sub-words.
 pub fn cut_folded(folded: &str) -> Vec<&str> {

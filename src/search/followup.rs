@@ -7,9 +7,10 @@
 //! elliptical — it leans on a pronoun or a continuation word, or has too few
 //! words of its own — or that is not answered alone, is searched with the
 //! earlier question's words added, and passages of the earlier answer's
-//! article are favoured. The user's own words stay what the demand checks
-//! read, so a follow-up asking a fact the articles do not state is still
-//! declined.
+//! article are favoured; when it refers to a person by a pronoun (他, his),
+//! the people the earlier answer's passage names are added too. The user's
+//! own words stay what the demand checks read, so a follow-up asking a fact
+//! the articles do not state is still declined.
 
 use super::analysis::Analysis;
 use super::question::mask_question_words;
@@ -42,6 +43,10 @@ pub(super) const SAME_ARTICLE_BONUS: f32 = 0.15;
 
 /// Words of the earlier question carried over: its weightiest (names, terms).
 pub(super) const TOPIC_WORDS: usize = 2;
+
+/// People named by the earlier answer's passage carried over when the
+/// follow-up refers to a person by a pronoun (the first ones named).
+pub(super) const PEOPLE: usize = 2;
 
 /// Share of its weight a word keeps when only the earlier question has it:
 /// it names the topic, the user's own words say what is asked about it.
@@ -76,6 +81,20 @@ const ENGLISH_ANAPHORS: &[&str] = &[
 ];
 const ENGLISH_CONTINUATIONS: &[&str] = &["and", "so", "also", "what about", "how about"];
 
+/// Pronouns standing for a person: the follow-up asks about someone the
+/// earlier answer named (他还说了什么, what's his title?).
+const PERSONAL_PRONOUNS: &[&str] = &["他们", "她们", "他", "她", "此人", "这位", "那位"];
+const ENGLISH_PERSONAL_PRONOUNS: &[&str] = &["he", "she", "his", "her", "him", "hers"];
+
+/// Whether `question` refers to a person by a pronoun.
+pub(super) fn refers_to_a_person(question: &str) -> bool {
+    let folded = fold(question);
+    PERSONAL_PRONOUNS.iter().any(|p| folded.contains(p))
+        || folded
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|w| ENGLISH_PERSONAL_PRONOUNS.contains(&w))
+}
+
 /// Content chars (beyond question words and punctuation) below which a
 /// question cannot stand alone.
 const SHORT_CHARS: usize = 4;
@@ -109,6 +128,21 @@ pub fn is_elliptical(question: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pronouns_for_people_are_recognised() {
+        for q in [
+            "他还说了啥",
+            "她是哪里人",
+            "What's his title?",
+            "what did she say",
+        ] {
+            assert!(refers_to_a_person(q), "{q}");
+        }
+        for q in ["它是哪天发布的", "What's the theme?", "where is the show"] {
+            assert!(!refers_to_a_person(q), "{q}");
+        }
+    }
 
     #[test]
     fn elliptical_follow_ups_are_told_from_complete_questions() {

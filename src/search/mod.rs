@@ -35,6 +35,7 @@ pub use followup::Context;
 pub use semantic::SemanticIndex;
 
 use crate::corpus::Corpus;
+use crate::index::analyzer::person_names;
 use crate::index::{IndexError, Passage, SearchIndex};
 use crate::text::{fold, tidy};
 use analysis::Analysis;
@@ -232,6 +233,16 @@ impl Engine {
             let earlier = self.decide(earlier_answer, earlier_ranking, 1);
             earlier.passages.first().map(|h| h.passage)
         });
+        // "他还说了什么": the person is one the earlier answer named.
+        let mut topic = topic;
+        if followup::refers_to_a_person(question) {
+            if let Some(p) = earlier.and_then(|n| self.passage(n)) {
+                for name in person_names(&p.folded).into_iter().take(followup::PEOPLE) {
+                    topic.push(' ');
+                    topic.push_str(&name);
+                }
+            }
+        }
         let expansion = followup::Expansion {
             topic: &topic,
             passage: earlier,
