@@ -225,7 +225,7 @@ impl Engine {
         // One search of the earlier question gives its topic words and,
         // when the answer's passage is not known, its best passage.
         let (earlier_answer, earlier_ranking) = self.rank_question(&context.question);
-        let topic = earlier_ranking
+        let mut topic = earlier_ranking
             .as_ref()
             .map(|r| topic_words(&r.analysis))
             .unwrap_or_default();
@@ -234,7 +234,6 @@ impl Engine {
             earlier.passages.first().map(|h| h.passage)
         });
         // "他还说了什么": the person is one the earlier answer named.
-        let mut topic = topic;
         if followup::refers_to_a_person(question) {
             if let Some(p) = earlier.and_then(|n| self.passage(n)) {
                 for name in person_names(&p.folded).into_iter().take(followup::PEOPLE) {
