@@ -74,12 +74,13 @@ pub(super) fn asked_of(folded: &str) -> Asked {
     } else {
         DURATION.iter().any(|w| {
             folded.match_indices(w).any(|(at, _)| {
-                // 西元几年 and 哪几年 ask for a year; 多久以前, 几年前 for a time
-                // that a date answers as well
+                // 西元几年, 哪几年 and 哪几天 ask for dates; 多久以前, 几年前 for a
+                // time that a date answers as well
                 let before = &folded[..at];
                 let after = folded[at + w.len()..].trim_start_matches(['以', '年']);
                 !(after.starts_with('前')
-                    || (*w == "几年" && (before.ends_with('元') || before.ends_with('哪'))))
+                    || (w.starts_with('几') && before.ends_with('哪'))
+                    || (*w == "几年" && before.ends_with('元')))
             })
         })
     };
@@ -550,6 +551,7 @@ mod tests {
         // how long ago is answered by a date as well
         assert!(!asked_of("易洛魁族在多久前就住在多伦多了").duration);
         assert!(!asked_of("伊尔库茨克州是在西元几年有了州旗").duration);
+        assert!(!asked_of("峰会是哪几天举办的").duration);
         assert!(asked_of("他在爱立信工作了几年").duration);
     }
 

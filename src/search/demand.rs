@@ -38,6 +38,9 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     if matches!(cue, Cue::Money | Cue::Age | Cue::Link) {
         return Demand::Cue(cue);
     }
+    if cue == Cue::Days {
+        return Demand::Day;
+    }
     let latin = mostly_latin(folded);
     if let Some(counted) = counted_of(folded, latin) {
         return Demand::Counted(counted);
@@ -53,7 +56,7 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     };
     if asks(YEAR, &["what year", "which year"]) {
         Demand::Year
-    } else if asks(DAY, &["what date", "which day"]) || asks_ji(folded, "号") {
+    } else if asks(DAY, &["what date", "which day", "what dates", "which days"]) || asks_ji(folded, "号") {
         Demand::Day
     } else if asks(TIME, &["when", "what time"]) || asks_ji(folded, "月点") {
         Demand::Time
@@ -110,7 +113,9 @@ fn named_of(folded: &str, latin: bool) -> Option<&'static [&'static str]> {
 }
 
 const YEAR: &[&str] = &["哪年", "哪一年", "哪个年份", "什么年份", "几几年"];
-const DAY: &[&str] = &["哪天", "哪一天", "哪一日", "什么日子", "几月几日"];
+const DAY: &[&str] = &[
+    "哪天", "哪一天", "哪一日", "什么日子", "几月几日", "哪几天", "哪几日", "哪几号", "哪些天",
+];
 const TIME: &[&str] = &["什么时候", "啥时候", "何时", "什么时间", "啥时间", "哪个月"];
 const AMOUNT: &[&str] = &[
     "多少",

@@ -400,6 +400,9 @@ const GREETINGS: &[&str] = &[
 pub(super) enum Cue {
     Number,
     Time,
+    /// Which days, a span (哪几天, 从几号到几号, which days): met by a range
+    /// of days (19日至22日), not by one date.
+    Days,
     /// A price or an amount of money (多少钱, 价格, 票价 …).
     Money,
     /// Someone's age (多大了, 几岁, 年龄 …).
@@ -616,6 +619,8 @@ pub(super) fn cue_of(folded: &str) -> Cue {
         Cue::Link
     } else if any(AGE) {
         Cue::Age
+    } else if asks_for_days(folded, latin) {
+        Cue::Days
     } else if any(TIME) {
         Cue::Time
     } else if any(NUMBER) {
@@ -623,6 +628,48 @@ pub(super) fn cue_of(folded: &str) -> Cue {
     } else {
         Cue::None
     }
+}
+
+/// Whether `folded` asks for a span of days: 哪几天, 哪些天, 几号到几号,
+/// 从几号, which days, from when.
+fn asks_for_days(folded: &str, latin: bool) -> bool {
+    const SPANS: &[&str] = &[
+        "哪几天",
+        "哪几日",
+        "哪几号",
+        "哪些天",
+        "哪些日子",
+        "从几号",
+        "从哪天",
+        "几号到",
+        "几号至",
+        "几号开到",
+        "哪天到",
+        "哪天至",
+        "which days",
+        "what dates",
+        "from when",
+    ];
+    SPANS.iter().any(|w| mentions(folded, w, latin))
+}
+
+/// A span of days: 19日至22日, 19号到22号, 19-22日.
+fn states_day_span(sentence: &str) -> bool {
+    let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十".contains(c);
+    let day = |c: char| matches!(c, '日' | '号');
+    let chars: Vec<char> = sentence.chars().collect();
+    (2..chars.len().saturating_sub(1)).any(|i| {
+        if !matches!(chars[i], '至' | '到' | '-' | '—' | '~' | '－') || !numeral(chars[i + 1]) {
+            return false;
+        }
+        let after_day = || {
+            chars[i + 1..]
+                .iter()
+                .find(|&&c| !numeral(c))
+                .is_some_and(|&c| day(c))
+        };
+        (day(chars[i - 1]) && numeral(chars[i - 2])) || (numeral(chars[i - 1]) && after_day())
+    })
 }
 
 /// Whether the folded question mentions `word`. English words count as whole
@@ -671,6 +718,7 @@ pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
             .chars()
             .zip(sentence.chars().skip(1))
             .any(|(a, b)| numeral(a) && matches!(b, '年' | '月' | '日' | '号')),
+        Cue::Days => states_day_span(sentence),
         Cue::Money => {
             sentence
                 .chars()
@@ -739,6 +787,20 @@ mod tests {
         assert_ne!(cue_of("what did the costume look like?"), Cue::Money);
         assert!(has_cue("奖金为100万元", Cue::Money));
         assert!(!has_cue("20个项目获得领先科技奖", Cue::Money));
+    }
+
+    #[test]
+    fn a_span_of_days_is_asked_for_and_stated() {
+        for q in ["峰会是哪几天举办的", "今年峰会是从几号开到几号的呀", "which days was it held"] {
+            assert_eq!(cue_of(q), Cue::Days, "{q}");
+        }
+        assert_eq!(cue_of("峰会哪天开幕"), Cue::Time);
+        for span in ["11月19日至22日，峰会在桐乡举行", "19号到22号", "会期为19-22日"] {
+            assert!(has_cue(span, Cue::Days), "{span}");
+        }
+        for single in ["11月20日，峰会开幕", "5g到6g", "2024年至今", "第1至3名"] {
+            assert!(!has_cue(single, Cue::Days), "{single}");
+        }
     }
 
     #[test]

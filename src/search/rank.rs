@@ -4,13 +4,17 @@
 
 use super::analysis::{Analysis, Unit};
 use super::lexical::Candidate;
-use super::question::has_cue;
+use super::question::{has_cue, Cue};
 use crate::index::Passage;
 
 /// Weight of the best sentence's coverage in the final score.
 const SENTENCE_WEIGHT: f32 = 0.5;
 /// Bonus of a sentence that has the kind of thing the question asks for.
 const CUE_BONUS: f32 = 0.1;
+/// … when that is a span of days (19日至22日): rarely stated, and then nearly
+/// always the answer, while the question's few words (今年, 峰会) match
+/// everywhere.
+const SPAN_BONUS: f32 = 1.0;
 /// Weight of keyword coverage in the final score: BM25 weighs words by their
 /// rarity in the corpus only, keyword coverage by their specificity in
 /// general Chinese too, so it prefers the passage holding what the question
@@ -97,9 +101,14 @@ pub(super) fn score_passage(
             }
         }
     }
+    let bonus = if analysis.cue == Cue::Days {
+        SPAN_BONUS
+    } else {
+        CUE_BONUS
+    };
     for (score, range) in sentence_scores.iter_mut().zip(&passage.folded_sentences) {
         if *score > 0.0 && has_cue(&passage.folded[range.clone()], analysis.cue) {
-            *score += CUE_BONUS;
+            *score += bonus;
         }
     }
     let keyword_total: f32 = analysis
