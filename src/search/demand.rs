@@ -63,7 +63,7 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     } else if asks(
         AMOUNT,
         &["how many", "how much", "how long", "what percentage"],
-    ) || asks_ji(folded, MEASURES)
+    ) || (asks_ji(folded, MEASURES) && !asks_more_after_ji(folded))
     {
         Demand::Amount
     } else {
@@ -138,6 +138,15 @@ fn asks_ji(folded: &str, measures: &str) -> bool {
     chars.windows(2).enumerate().any(|(i, pair)| {
         pair[0] == '几' && measures.contains(pair[1]) && (i == 0 || chars[i - 1] != '哪')
     })
+}
+
+/// Whether another question word follows the 几 of `folded`: in
+/// "几个分论坛主要探讨什么" the 几个 means "the several", what is asked is 什么.
+fn asks_more_after_ji(folded: &str) -> bool {
+    const OTHERS: &[&str] = &["什么", "啥", "谁", "哪", "怎么", "如何", "为什么", "为何"];
+    folded
+        .find('几')
+        .is_some_and(|at| OTHERS.iter().any(|w| folded[at..].contains(w)))
 }
 
 /// Whether `passage` (folded) states any fact of the kind `demand` asks for.
@@ -236,6 +245,8 @@ mod tests {
         assert_eq!(demand("通话什么时候能在手机上用"), Demand::Time);
         assert_eq!(demand("分论坛几点开始"), Demand::Time);
         assert_eq!(demand("峰会今年从几号开到几号"), Demand::Day);
+        assert_eq!(demand("几个分论坛主要聚焦于探讨什么"), Demand::None);
+        assert_eq!(demand("有几个分论坛"), Demand::Amount);
         assert_eq!(demand("眼镜到底几克重"), Demand::Amount);
         assert_eq!(demand("when does the summit open?"), Demand::Time);
         assert_eq!(demand("示范工厂有几家"), Demand::Amount);
