@@ -659,7 +659,8 @@ fn states_day_span(sentence: &str) -> bool {
     let day = |c: char| matches!(c, '日' | '号');
     let chars: Vec<char> = sentence.chars().collect();
     (2..chars.len().saturating_sub(1)).any(|i| {
-        if !matches!(chars[i], '至' | '到' | '-' | '—' | '~' | '－') || !numeral(chars[i + 1]) {
+        if !matches!(chars[i], '至' | '到' | '-' | '—' | '~' | '－') || !numeral(chars[i + 1])
+        {
             return false;
         }
         let after_day = || {
@@ -791,11 +792,19 @@ mod tests {
 
     #[test]
     fn a_span_of_days_is_asked_for_and_stated() {
-        for q in ["峰会是哪几天举办的", "今年峰会是从几号开到几号的呀", "which days was it held"] {
+        for q in [
+            "峰会是哪几天举办的",
+            "今年峰会是从几号开到几号的呀",
+            "which days was it held",
+        ] {
             assert_eq!(cue_of(q), Cue::Days, "{q}");
         }
         assert_eq!(cue_of("峰会哪天开幕"), Cue::Time);
-        for span in ["11月19日至22日，峰会在桐乡举行", "19号到22号", "会期为19-22日"] {
+        for span in [
+            "11月19日至22日，峰会在桐乡举行",
+            "19号到22号",
+            "会期为19-22日",
+        ] {
             assert!(has_cue(span, Cue::Days), "{span}");
         }
         for single in ["11月20日，峰会开幕", "5g到6g", "2024年至今", "第1至3名"] {
