@@ -99,7 +99,7 @@ impl Default for SearchSettings {
     fn default() -> Self {
         SearchSettings {
             max_passages: 5,
-            min_relevance: 0.33,
+            min_relevance: 0.30,
             min_keyword_coverage: 0.25,
             min_extra_coverage: 0.3,
             quote_chars: 160,
