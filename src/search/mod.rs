@@ -105,7 +105,7 @@ impl Default for SearchSettings {
             quote_chars: 160,
             candidates: 10,
             hybrid_min_keyword_coverage: 0.4,
-            hybrid_min_z: 0.5,
+            hybrid_min_z: 1.0,
             strong_z: 2.2,
             strong_min_keyword_coverage: 0.25,
             strong_min_cosine: 0.875,
