@@ -315,6 +315,20 @@ fn a_follow_up_is_read_in_the_context_of_the_answer_it_replies_to() {
             answer.passages.first().map(|h| &h.text)
         );
     }
+    // English after English: the earlier question's words that no passage
+    // holds (say, about) are not carried over, its names are; "what's" gives
+    // no term "s".
+    let answer = hybrid_engine().ask_followup(
+        "What's his name?",
+        &Context {
+            question: "What did the GSMA's chief executive say about artificial intelligence?"
+                .to_string(),
+            passage: None,
+        },
+        5,
+    );
+    let top = answer.passages.first().expect("answered in context");
+    assert!(top.text.contains("洪曜庄"), "{}", top.text);
 }
 
 #[test]

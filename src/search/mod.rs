@@ -227,7 +227,7 @@ impl Engine {
         let (earlier_answer, earlier_ranking) = self.rank_question(&context.question);
         let mut topic = earlier_ranking
             .as_ref()
-            .map(|r| topic_words(&r.analysis))
+            .map(|r| self.topic_words(r))
             .unwrap_or_default();
         let earlier = context.passage.or_else(|| {
             let earlier = self.decide(earlier_answer, earlier_ranking, 1);
@@ -495,13 +495,28 @@ impl Engine {
 }
 
 /// The weightiest words of a question's `analysis`: what it was about.
-fn topic_words(analysis: &Analysis) -> String {
-    let mut keywords: Vec<&analysis::Unit> = analysis.keywords.iter().collect();
-    keywords.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-    keywords
-        .iter()
-        .take(followup::TOPIC_WORDS)
-        .map(|k| k.text())
-        .collect::<Vec<_>>()
-        .join(" ")
+impl Engine {
+    /// The weightiest words of a ranked question that its candidate passages
+    /// hold: a word no passage has (an English word the glossary does not
+    /// know, a typo) weighs most of all and would find nothing.
+    fn topic_words(&self, ranking: &Ranking) -> String {
+        let passages: Vec<Arc<Passage>> = ranking
+            .ranked
+            .iter()
+            .filter_map(|r| self.passage(r.passage))
+            .collect();
+        let mut keywords: Vec<&analysis::Unit> = ranking
+            .analysis
+            .keywords
+            .iter()
+            .filter(|k| passages.iter().any(|p| k.find(p).0 != 0))
+            .collect();
+        keywords.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        keywords
+            .iter()
+            .take(followup::TOPIC_WORDS)
+            .map(|k| k.text())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }

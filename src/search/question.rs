@@ -496,20 +496,30 @@ pub(super) fn mask_question_words(folded: &str) -> String {
     out
 }
 
-/// `folded` with its English stop words (whole ASCII words) replaced by spaces.
+/// `folded` with its English stop words (whole ASCII words) replaced by
+/// spaces, and the clitic of a contraction or possessive ('s, n't, 're …):
+/// left in, "GSMA's" and "what's" would give the question a unit "s" that no
+/// passage holds, weighing as much as a name.
 fn mask_english_stop_words(folded: &str) -> String {
     let mut out = String::with_capacity(folded.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
-        if ENGLISH_STOP_WORDS.contains(&word.as_str()) {
-            out.extend(std::iter::repeat_n(' ', word.len()));
+        let (base, clitic) = match word.find(['\'', '’']) {
+            Some(at) => word.split_at(at),
+            None => (word.as_str(), ""),
+        };
+        let negated = clitic.len() > 1 && base.ends_with('n') && clitic.ends_with('t');
+        let stop = |w: &str| ENGLISH_STOP_WORDS.contains(&w);
+        if stop(base) || (negated && stop(&base[..base.len() - 1])) {
+            out.extend(std::iter::repeat_n(' ', base.chars().count()));
         } else {
-            out.push_str(word);
+            out.push_str(base);
         }
+        out.extend(std::iter::repeat_n(' ', clitic.chars().count()));
         word.clear();
     };
     for c in folded.chars() {
-        if c.is_ascii_alphabetic() || (c == '\'' && !word.is_empty()) {
+        if c.is_ascii_alphabetic() || (matches!(c, '\'' | '’') && !word.is_empty()) {
             word.push(c);
         } else {
             flush(&mut word, &mut out);
@@ -788,6 +798,19 @@ mod tests {
         assert_ne!(cue_of("what did the costume look like?"), Cue::Money);
         assert!(has_cue("奖金为100万元", Cue::Money));
         assert!(!has_cue("20个项目获得领先科技奖", Cue::Money));
+    }
+
+    #[test]
+    fn clitics_of_english_words_are_no_terms() {
+        let masked = mask_english_stop_words("what's the gsma's plan? i don't know xiaomi’s");
+        let words: Vec<&str> = masked.split_whitespace().collect();
+        assert_eq!(words, ["gsma", "plan?", "know", "xiaomi"]);
+        assert_eq!(
+            masked.chars().count(),
+            "what's the gsma's plan? i don't know xiaomi’s"
+                .chars()
+                .count()
+        );
     }
 
     #[test]
