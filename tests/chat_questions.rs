@@ -304,6 +304,18 @@ fn a_follow_up_is_read_in_the_context_of_the_answer_it_replies_to() {
             "{:?}",
             answer.passages.first().map(|h| &h.text)
         );
+        // Answering it from an unrelated passage that happens to name 浙江
+        // (the opening's photo caption) would answer something else.
+        let answer = engine.ask_followup(
+            "其中浙江有几家？",
+            &context("国家级智能制造示范工厂有多少家？"),
+            5,
+        );
+        assert!(
+            !answer.answered(),
+            "{:?}",
+            answer.passages.first().map(|h| &h.text)
+        );
         let answer = engine.ask_followup(
             "它有多少页？",
             &context("中国互联网发展报告2024是谁编写的"),

@@ -10,7 +10,8 @@
 //! article are favoured; when it refers to a person by a pronoun (他, his),
 //! the people the earlier answer's passage names are added too. The user's
 //! own words stay what the demand checks read, so a follow-up asking a fact
-//! the articles do not state is still declined.
+//! the articles do not state is still declined; and an elliptical follow-up
+//! is not answered from another article that shares none of the carried words.
 
 use super::analysis::Analysis;
 use super::question::mask_question_words;

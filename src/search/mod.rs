@@ -225,10 +225,16 @@ impl Engine {
         // One search of the earlier question gives its topic words and,
         // when the answer's passage is not known, its best passage.
         let (earlier_answer, earlier_ranking) = self.rank_question(&context.question);
-        let mut topic = earlier_ranking
+        let topic_units = earlier_ranking
             .as_ref()
-            .map(|r| self.topic_words(r))
+            .map(|r| self.topic_units(r))
             .unwrap_or_default();
+        let mut topic = topic_units
+            .iter()
+            .map(|k| k.text())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut people: Vec<String> = Vec::new();
         let earlier = context.passage.or_else(|| {
             let earlier = self.decide(earlier_answer, earlier_ranking, 1);
             earlier.passages.first().map(|h| h.passage)
@@ -239,6 +245,7 @@ impl Engine {
                 for name in person_names(&p.folded).into_iter().take(followup::PEOPLE) {
                     topic.push(' ');
                     topic.push_str(&name);
+                    people.push(name);
                 }
             }
         }
@@ -248,11 +255,31 @@ impl Engine {
         };
         let (answer, ranking) = self.rank_in_context(question, Some(&expansion));
         let expanded = self.decide(answer, ranking, max_passages);
-        if expanded.answered() || !alone.answered() {
+        let mut chosen = if expanded.answered() || !alone.answered() {
             expanded
         } else {
             alone
+        };
+        // An elliptical follow-up is about what was said before: an answer
+        // from another article that shares none of the carried words (其中浙江
+        // 有几家 answered by the one caption naming 浙江) answers something else.
+        if elliptical {
+            let earlier_article = earlier
+                .and_then(|n| self.passage(n))
+                .map(|p| p.article_id.clone());
+            let coherent = |h: &Hit| {
+                self.passage(h.passage).is_some_and(|p| {
+                    earlier_article.as_ref() == Some(&p.article_id)
+                        || topic_units.iter().any(|u| u.find(&p).0 != 0)
+                        || people.iter().any(|n| p.folded.contains(n.as_str()))
+                })
+            };
+            if chosen.passages.first().is_some_and(|h| !coherent(h)) {
+                chosen.passages.clear();
+                chosen.outcome = Outcome::NotFound;
+            }
         }
+        chosen
     }
 
     /// Up to `n` articles nearest to `question`, each as the index of its
@@ -499,7 +526,7 @@ impl Engine {
     /// The weightiest words of a ranked question that its candidate passages
     /// hold: a word no passage has (an English word the glossary does not
     /// know, a typo) weighs most of all and would find nothing.
-    fn topic_words(&self, ranking: &Ranking) -> String {
+    fn topic_units(&self, ranking: &Ranking) -> Vec<analysis::Unit> {
         let passages: Vec<Arc<Passage>> = ranking
             .ranked
             .iter()
@@ -513,10 +540,9 @@ impl Engine {
             .collect();
         keywords.sort_by(|a, b| b.weight.total_cmp(&a.weight));
         keywords
-            .iter()
+            .into_iter()
             .take(followup::TOPIC_WORDS)
-            .map(|k| k.text())
-            .collect::<Vec<_>>()
-            .join(" ")
+            .cloned()
+            .collect()
     }
 }
