@@ -285,14 +285,22 @@ fn a_follow_up_is_read_in_the_context_of_the_answer_it_replies_to() {
         );
         let top = answer.passages.first().expect("answered in context");
         assert!(top.text.contains("全球移动通信系统协会"), "{}", top.text);
-        // A complete question on another topic is answered as if asked alone.
-        let switch = "乌镇峰会在哪里举行？";
-        let alone = engine.ask(switch);
-        let replied = engine.ask_followup(switch, &context("蓝皮书是哪个机构编写的？"), 5);
-        assert_eq!(
-            alone.passages.first().map(|h| &h.id),
-            replied.passages.first().map(|h| &h.id)
-        );
+        // A complete question on another topic is answered as if asked
+        // alone, a pronoun (这次) and 应该 notwithstanding.
+        for switch in [
+            "乌镇峰会在哪里举行？",
+            "这次峰会在哪里举行？",
+            "林尚立认为应该怎样治理人工智能？",
+        ] {
+            let alone = engine.ask(switch);
+            let replied = engine.ask_followup(switch, &context("蓝皮书是哪个机构编写的？"), 5);
+            assert!(alone.answered(), "{switch}");
+            assert_eq!(
+                alone.passages.first().map(|h| &h.id),
+                replied.passages.first().map(|h| &h.id),
+                "{switch}"
+            );
+        }
         // A follow-up asking what no passage states is still declined, and
         // so is one that an unrelated passage happening to name 浙江 (the
         // opening's photo caption) would answer.

@@ -76,6 +76,28 @@ const ANAPHORS: &[&str] = &[
     "它们", "他们", "她们", "它", "他", "她", "其", "该", "这个", "那个", "这些", "那些", "这位",
     "那位", "这家", "那家", "这项", "那项", "这里", "那里", "这", "此",
 ];
+/// Words holding an anaphor's char that refer to nothing said before (应该
+/// is no 该; 这次, 这届 point at the present event).
+const NOT_ANAPHORS: &[&str] = &[
+    "这次",
+    "这届",
+    "这一届",
+    "应该",
+    "活该",
+    "尤其",
+    "极其",
+    "其实",
+    "其他",
+    "其它",
+    "其余",
+    "其次",
+    "因此",
+    "如此",
+    "彼此",
+    "此外",
+    "从此",
+    "此时",
+];
 const ENGLISH_ANAPHORS: &[&str] = &[
     "it", "its", "he", "she", "his", "her", "they", "them", "their", "that", "this", "those",
     "these", "there",
@@ -102,28 +124,57 @@ const SHORT_CHARS: usize = 4;
 
 /// Whether `question` leans on an earlier one.
 pub fn is_elliptical(question: &str) -> bool {
-    let folded = fold(question.trim());
-    if mostly_latin(&folded) {
-        let words: Vec<&str> = folded
-            .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
-            .filter(|w| !w.is_empty())
+    let reading = Reading::of(question);
+    reading.leans || reading.refers
+}
+
+/// Whether `question` cannot stand alone: it opens with a continuation word
+/// (那, 其中, and), ends in 呢, or has too few words of its own. One that
+/// only holds a pronoun (这次峰会在哪里举行) may well be a new question.
+pub(super) fn leans_on_context(question: &str) -> bool {
+    Reading::of(question).leans
+}
+
+/// How a question leans on what was said before.
+struct Reading {
+    /// Continuation word, 呢, or too few words of its own.
+    leans: bool,
+    /// A pronoun (它, 这个, 他, it, that).
+    refers: bool,
+}
+
+impl Reading {
+    fn of(question: &str) -> Reading {
+        let folded = fold(question.trim());
+        if mostly_latin(&folded) {
+            let words: Vec<&str> = folded
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+                .filter(|w| !w.is_empty())
+                .collect();
+            let phrase = words.join(" ");
+            return Reading {
+                leans: ENGLISH_CONTINUATIONS
+                    .iter()
+                    .any(|c| phrase == *c || phrase.starts_with(&format!("{c} ")))
+                    || words.len() <= 3,
+                refers: words.iter().any(|w| ENGLISH_ANAPHORS.contains(w)),
+            };
+        }
+        let bare: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
+        let own: String = mask_question_words(&bare)
+            .chars()
+            .filter(|c| !c.is_whitespace())
             .collect();
-        let phrase = words.join(" ");
-        return words.iter().any(|w| ENGLISH_ANAPHORS.contains(w))
-            || ENGLISH_CONTINUATIONS
-                .iter()
-                .any(|c| phrase == *c || phrase.starts_with(&format!("{c} ")))
-            || words.len() <= 3;
+        let referring = NOT_ANAPHORS
+            .iter()
+            .fold(bare.clone(), |text, w| text.replace(w, " "));
+        Reading {
+            leans: CONTINUATIONS.iter().any(|w| bare.starts_with(w))
+                || bare.ends_with('呢')
+                || char_len(&own) <= SHORT_CHARS,
+            refers: ANAPHORS.iter().any(|w| referring.contains(w)),
+        }
     }
-    let bare: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
-    let own: String = mask_question_words(&bare)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    CONTINUATIONS.iter().any(|w| bare.starts_with(w))
-        || ANAPHORS.iter().any(|w| bare.contains(w))
-        || bare.ends_with('呢')
-        || char_len(&own) <= SHORT_CHARS
 }
 
 #[cfg(test)]
@@ -161,6 +212,7 @@ mod tests {
         }
         for q in [
             "蓝皮书是哪个机构编写的？",
+            "林尚立认为应该怎样治理人工智能？",
             "乌镇峰会在哪里举行？",
             "Who is the chairman of Ant Group?",
         ] {

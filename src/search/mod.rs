@@ -260,10 +260,11 @@ impl Engine {
         } else {
             alone
         };
-        // An elliptical follow-up is about what was said before: an answer
-        // from another article that shares none of the carried words (其中浙江
-        // 有几家 answered by the one caption naming 浙江) answers something else.
-        if elliptical {
+        // A follow-up that cannot stand alone is about what was said before:
+        // an answer from another article that shares none of the carried
+        // words (其中浙江有几家 answered by the one caption naming 浙江) answers
+        // something else. One that only holds a pronoun may be a new question.
+        if followup::leans_on_context(question) {
             let earlier_article = earlier
                 .and_then(|n| self.passage(n))
                 .map(|p| p.article_id.clone());
