@@ -657,6 +657,8 @@ fn asks_for_days(folded: &str, latin: bool) -> bool {
         "哪天到",
         "哪天至",
         "which days",
+        "what days",
+        "which dates",
         "what dates",
         "from when",
     ];
@@ -819,6 +821,7 @@ mod tests {
             "峰会是哪几天举办的",
             "今年峰会是从几号开到几号的呀",
             "which days was it held",
+            "on which dates was the summit held?",
         ] {
             assert_eq!(cue_of(q), Cue::Days, "{q}");
         }
