@@ -38,6 +38,7 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     if matches!(cue, Cue::Money | Cue::Age | Cue::Link) {
         return Demand::Cue(cue);
     }
+    // A span of days (哪几天, which dates: [`Cue::Days`]) is asked by its days.
     if cue == Cue::Days {
         return Demand::Day;
     }
@@ -56,9 +57,7 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     };
     if asks(YEAR, &["what year", "which year"]) {
         Demand::Year
-    } else if asks(DAY, &["what date", "which day", "what dates", "which days"])
-        || asks_ji(folded, "号")
-    {
+    } else if asks(DAY, &["what date", "which day"]) || asks_ji(folded, "号") {
         Demand::Day
     } else if asks(TIME, &["when", "what time"]) || asks_ji(folded, "月点") {
         Demand::Time
@@ -115,17 +114,7 @@ fn named_of(folded: &str, latin: bool) -> Option<&'static [&'static str]> {
 }
 
 const YEAR: &[&str] = &["哪年", "哪一年", "哪个年份", "什么年份", "几几年"];
-const DAY: &[&str] = &[
-    "哪天",
-    "哪一天",
-    "哪一日",
-    "什么日子",
-    "几月几日",
-    "哪几天",
-    "哪几日",
-    "哪几号",
-    "哪些天",
-];
+const DAY: &[&str] = &["哪天", "哪一天", "哪一日", "什么日子", "几月几日"];
 const TIME: &[&str] = &["什么时候", "啥时候", "何时", "什么时间", "啥时间", "哪个月"];
 const AMOUNT: &[&str] = &[
     "多少",

@@ -229,26 +229,27 @@ impl Engine {
             .as_ref()
             .map(|r| self.topic_units(r))
             .unwrap_or_default();
-        let mut topic = topic_units
-            .iter()
-            .map(|k| k.text())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mut people: Vec<String> = Vec::new();
         let earlier = context.passage.or_else(|| {
             let earlier = self.decide(earlier_answer, earlier_ranking, 1);
             earlier.passages.first().map(|h| h.passage)
         });
         // "他还说了什么": the person is one the earlier answer named.
-        if followup::refers_to_a_person(question) {
-            if let Some(p) = earlier.and_then(|n| self.passage(n)) {
-                for name in person_names(&p.folded).into_iter().take(followup::PEOPLE) {
-                    topic.push(' ');
-                    topic.push_str(&name);
-                    people.push(name);
-                }
-            }
-        }
+        let people: Vec<String> = earlier
+            .filter(|_| followup::refers_to_a_person(question))
+            .and_then(|n| self.passage(n))
+            .map(|p| {
+                person_names(&p.folded)
+                    .into_iter()
+                    .take(followup::PEOPLE)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let topic = topic_units
+            .iter()
+            .map(|k| k.text())
+            .chain(people.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
         let expansion = followup::Expansion {
             topic: &topic,
             passage: earlier,
@@ -281,6 +282,29 @@ impl Engine {
             }
         }
         chosen
+    }
+
+    /// The weightiest words of a ranked question that its candidate passages
+    /// hold: a word no passage has (an English word the glossary does not
+    /// know, a typo) weighs most of all and would find nothing.
+    fn topic_units(&self, ranking: &Ranking) -> Vec<analysis::Unit> {
+        let passages: Vec<Arc<Passage>> = ranking
+            .ranked
+            .iter()
+            .filter_map(|r| self.passage(r.passage))
+            .collect();
+        let mut keywords: Vec<&analysis::Unit> = ranking
+            .analysis
+            .keywords
+            .iter()
+            .filter(|k| passages.iter().any(|p| k.find(p).0 != 0))
+            .collect();
+        keywords.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+        keywords
+            .into_iter()
+            .take(followup::TOPIC_WORDS)
+            .cloned()
+            .collect()
     }
 
     /// Up to `n` articles nearest to `question`, each as the index of its
@@ -519,31 +543,5 @@ impl Engine {
             coverage: ranked.coverage,
             citation: passage.citation(),
         })
-    }
-}
-
-/// The weightiest words of a question's `analysis`: what it was about.
-impl Engine {
-    /// The weightiest words of a ranked question that its candidate passages
-    /// hold: a word no passage has (an English word the glossary does not
-    /// know, a typo) weighs most of all and would find nothing.
-    fn topic_units(&self, ranking: &Ranking) -> Vec<analysis::Unit> {
-        let passages: Vec<Arc<Passage>> = ranking
-            .ranked
-            .iter()
-            .filter_map(|r| self.passage(r.passage))
-            .collect();
-        let mut keywords: Vec<&analysis::Unit> = ranking
-            .analysis
-            .keywords
-            .iter()
-            .filter(|k| passages.iter().any(|p| k.find(p).0 != 0))
-            .collect();
-        keywords.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        keywords
-            .into_iter()
-            .take(followup::TOPIC_WORDS)
-            .cloned()
-            .collect()
     }
 }
