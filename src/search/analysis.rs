@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 
 use super::asked::{asked_of, Asked};
 use super::background::specificity;
-use super::demand::{demand_of, Demand};
+use super::demand::{demand_of, digit_runs, Demand};
 use super::glossary;
 use super::question::{cue_of, distinct, is_stop_word, mask_question_words, Cue};
 use super::statistics::Statistics;
@@ -136,6 +136,8 @@ pub(super) struct Analysis {
     pub cue: Cue,
     /// The kind of fact asked for, which the answering passage must state.
     pub demand: Demand,
+    /// The numbers the question gives itself: no answer to what it asks.
+    pub given: Vec<String>,
     /// What else the question asks about, which the passage must mention.
     pub asked: Asked,
 }
@@ -306,6 +308,7 @@ pub(super) fn analyse(
         keywords,
         cue,
         demand: demand_of(folded, cue),
+        given: digit_runs(folded),
         asked: asked_of(folded),
     }
 }

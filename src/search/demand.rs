@@ -148,8 +148,9 @@ fn asks_more_after_ji(folded: &str) -> bool {
         .is_some_and(|at| OTHERS.iter().any(|w| folded[at..].contains(w)))
 }
 
-/// Whether `passage` (folded) states any fact of the kind `demand` asks for.
-pub(super) fn is_stated(passage: &str, demand: Demand) -> bool {
+/// Whether `passage` (folded) states any fact of the kind `demand` asks for
+/// beyond the numbers the question gives itself (`given`, its [`digit_runs`]).
+pub(super) fn is_stated(passage: &str, demand: Demand, given: &[String]) -> bool {
     match demand {
         Demand::None => true,
         Demand::Cue(cue) => has_cue(passage, cue),
@@ -158,8 +159,48 @@ pub(super) fn is_stated(passage: &str, demand: Demand) -> bool {
         Demand::Year => states_year(passage),
         Demand::Day => states_day(passage),
         Demand::Time => states_time(passage),
-        Demand::Amount => passage.chars().any(is_numeral),
+        Demand::Amount => states_amount(passage, given),
     }
+}
+
+/// An amount: a Chinese numeral (近万家, 两种), or a number in digits that is
+/// none of a date's (11月19日), a year's (2024年), a name's (5G, 3D) or one
+/// the question gives itself ("20个项目里有几个是中国的" is not answered by the
+/// paragraph about the 20 projects: the count asked is another).
+fn states_amount(passage: &str, given: &[String]) -> bool {
+    let chars: Vec<char> = passage.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if !c.is_ascii_digit() {
+            if is_numeral(c) {
+                return true;
+            }
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        let next = chars.get(i).copied().unwrap_or(' ');
+        let date = "月日号".contains(next) || (start > 0 && chars[start - 1] == '月');
+        let year = next == '年' && run.len() >= 3;
+        let name = next.is_ascii_alphabetic();
+        if !(date || year || name || given.iter().any(|g| *g == run)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The numbers in digits of `text` (20, 421, 2024).
+pub(super) fn digit_runs(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_digit() && c != '.')
+        .filter(|run| run.starts_with(|c: char| c.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
 }
 
 /// A digit or a Chinese numeral (一, 十, 万, 两, 半 …).
@@ -269,27 +310,58 @@ mod tests {
 
     #[test]
     fn passages_state_facts_of_a_kind_or_not() {
-        assert!(is_stated("11月20日，峰会在乌镇开幕", Demand::Time));
-        assert!(is_stated("康熙年间形成", Demand::Time));
-        assert!(is_stated("11月19日至22日，大会在乌镇举行", Demand::Day));
-        assert!(is_stated("燕军于七月十一攻破居庸关", Demand::Day));
-        assert!(!is_stated("今年，峰会将目光聚焦在了人工智能", Demand::Day));
-        assert!(!is_stated("这项技术让相隔千里也能触手可及", Demand::Time));
-        assert!(is_stated("王守仁在嘉靖七年", Demand::Year));
-        assert!(is_stated("2024年世界互联网大会", Demand::Year));
-        assert!(!is_stated("在过去的50年里，在未来15到20年里", Demand::Year));
+        assert!(is_stated("11月20日，峰会在乌镇开幕", Demand::Time, &[]));
+        assert!(is_stated("康熙年间形成", Demand::Time, &[]));
+        assert!(is_stated(
+            "11月19日至22日，大会在乌镇举行",
+            Demand::Day,
+            &[]
+        ));
+        assert!(is_stated("燕军于七月十一攻破居庸关", Demand::Day, &[]));
+        assert!(!is_stated(
+            "今年，峰会将目光聚焦在了人工智能",
+            Demand::Day,
+            &[]
+        ));
+        assert!(!is_stated(
+            "这项技术让相隔千里也能触手可及",
+            Demand::Time,
+            &[]
+        ));
+        assert!(is_stated("王守仁在嘉靖七年", Demand::Year, &[]));
+        assert!(is_stated("2024年世界互联网大会", Demand::Year, &[]));
+        assert!(!is_stated(
+            "在过去的50年里，在未来15到20年里",
+            Demand::Year,
+            &[]
+        ));
         assert!(!is_stated(
             "在多语种混合拾音、降噪等方面取得新突破",
-            Demand::Amount
+            Demand::Amount,
+            &digit_runs("有几项突破")
         ));
-        assert!(is_stated("已培育421家示范工厂", Demand::Amount));
+        assert!(is_stated("已培育421家示范工厂", Demand::Amount, &[]));
+        assert!(is_stated("全国已建成近万家数字化车间", Demand::Amount, &[]));
+        // Dates, years, names and the question's own numbers are no answer.
+        assert!(!is_stated(
+            "11月19日，20个项目获得2024年领先科技奖，5G可编程网络位列其中",
+            Demand::Amount,
+            &digit_runs("20个项目里有几个是中国的")
+        ));
+        assert!(is_stated(
+            "11月19日，20个项目获得2024年领先科技奖",
+            Demand::Amount,
+            &digit_runs("有几个项目获奖")
+        ));
         assert!(is_stated(
             "中国人民大学校长林尚立",
-            Demand::Named(NAMED[0].1)
+            Demand::Named(NAMED[0].1),
+            &[]
         ));
         assert!(!is_stated(
             "国家高性能计算机工程技术研究中心副主任",
-            Demand::Named(NAMED[0].1)
+            Demand::Named(NAMED[0].1),
+            &[]
         ));
     }
 }

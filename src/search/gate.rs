@@ -78,6 +78,7 @@ fn states_what_is_asked(
     if analysis.demand == Demand::None && analysis.asked == Asked::default() {
         return true;
     }
-    passage(best.passage)
-        .is_some_and(|p| is_stated(&p.folded, analysis.demand) && analysis.asked.is_met(&p.folded))
+    passage(best.passage).is_some_and(|p| {
+        is_stated(&p.folded, analysis.demand, &analysis.given) && analysis.asked.is_met(&p.folded)
+    })
 }

@@ -448,6 +448,7 @@ impl Engine {
         if context.is_some() {
             analysis.cue = question::cue_of(&folded);
             analysis.demand = demand::demand_of(&folded, analysis.cue);
+            analysis.given = demand::digit_runs(&folded);
             analysis.asked = asked::asked_of(&folded);
             followup::weigh_context(&mut analysis, &folded);
         }
