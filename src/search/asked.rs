@@ -12,6 +12,7 @@
 
 use super::demand::is_numeral;
 use super::question::mentions;
+use super::year::{year_of, Year};
 use crate::text::mostly_latin;
 
 /// What a question asks about beyond its topic, each to be met by the passage.
@@ -21,6 +22,8 @@ pub(super) struct Asked {
     groups: Vec<&'static [&'static str]>,
     /// A length of time (多久, 几年, how long).
     duration: bool,
+    /// The year asked about (明年, 2025年), met by [`super::year::is_about`].
+    pub year: Year,
 }
 
 impl Asked {
@@ -69,6 +72,7 @@ pub(super) fn asked_of(folded: &str) -> Asked {
             need(LOCATED);
         }
     }
+    asked.year = year_of(folded);
     asked.duration = if latin {
         mentions(folded, "how long", true) || mentions(folded, "how many years", true)
     } else {

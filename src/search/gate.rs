@@ -16,6 +16,7 @@ use super::answer::Relevance;
 use super::asked::Asked;
 use super::demand::{is_stated, Demand};
 use super::rank::Ranked;
+use super::year;
 use super::SearchSettings;
 use crate::index::Passage;
 
@@ -68,7 +69,7 @@ pub(super) fn judge(
 
 /// A year, a day, a time, an amount, a price, an age or a link asked for
 /// must be stated somewhere in the passage, and what the question asks about
-/// (a 院长, a headquarters, a place it narrows to) mentioned: a passage about
+/// (a 院长, a headquarters, a place or a year it narrows to) mentioned: a passage about
 /// the thing that states nothing of the kind is no answer.
 fn states_what_is_asked(
     analysis: &Analysis,
@@ -79,6 +80,8 @@ fn states_what_is_asked(
         return true;
     }
     passage(best.passage).is_some_and(|p| {
-        is_stated(&p.folded, analysis.demand, &analysis.given) && analysis.asked.is_met(&p.folded)
+        is_stated(&p.folded, analysis.demand, &analysis.given)
+            && analysis.asked.is_met(&p.folded)
+            && year::is_about(analysis.asked.year, &p.folded, p.date.as_deref())
     })
 }

@@ -24,6 +24,7 @@ mod rank;
 mod select;
 mod semantic;
 mod statistics;
+mod year;
 
 use std::borrow::Cow;
 use std::sync::Arc;
