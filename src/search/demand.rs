@@ -27,8 +27,11 @@ pub(super) enum Demand {
     Day,
     /// When (什么时候, 何时, 哪个月, when).
     Time,
-    /// How many or how much of something (多少, 几家, 多久, how many).
+    /// How many or how much of something (多少, 多久, how many).
     Amount,
+    /// How many, counted in a measure word (几家, 多少种, 几个): the passage
+    /// must count in it too ("虚拟李白会说几种语言" is not answered by "一项项").
+    Measured(char),
     /// Nothing in particular.
     None,
 }
@@ -66,7 +69,7 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
         &["how many", "how much", "how long", "what percentage"],
     ) || (asks_ji(folded, MEASURES) && !asks_more_after_ji(folded))
     {
-        Demand::Amount
+        measure_asked(folded).map_or(Demand::Amount, Demand::Measured)
     } else {
         Demand::None
     }
@@ -130,6 +133,25 @@ const AMOUNT: &[&str] = &[
 /// Measure words and units: 几 before one asks for a count or an amount.
 const MEASURES: &str = "个家项种位名次天年岁倍件台款条所座届场期批轮人张部克斤吨米秒万千百亿";
 
+/// Measure words a count is stated in as it is asked (几家 → 421家, 多少种 →
+/// 1000多万种). Not 个, which people ask in whatever the answer counts in
+/// (几个新玩意儿 → 10项), nor 人 (多少人口; counts of people are
+/// [`Counted::People`]), nor lengths of time, dates or ages, checked on their own.
+const COUNTED_IN: &str = "家项种位名次件台款条所座届场批轮张部克斤吨米秒倍篇本辆只架颗类套";
+
+/// The measure word of the count asked for (几种, 多少家, 多少个), if any.
+fn measure_asked(folded: &str) -> Option<char> {
+    let chars: Vec<char> = folded.chars().collect();
+    (0..chars.len()).find_map(|i| {
+        let next = match chars[i] {
+            '几' if i == 0 || chars[i - 1] != '哪' => chars.get(i + 1),
+            '少' if i > 0 && chars[i - 1] == '多' => chars.get(i + 1),
+            _ => None,
+        }?;
+        COUNTED_IN.contains(*next).then_some(*next)
+    })
+}
+
 /// 几 before one of `measures` (几家, 几号) asks for a number; 哪几 asks for a
 /// list (哪几点), and 几乎 is no question.
 fn asks_ji(folded: &str, measures: &str) -> bool {
@@ -159,27 +181,43 @@ pub(super) fn is_stated(passage: &str, demand: Demand, given: &[String]) -> bool
         Demand::Year => states_year(passage),
         Demand::Day => states_day(passage),
         Demand::Time => states_time(passage),
-        Demand::Amount => states_amount(passage, given),
+        Demand::Amount => states_amount(passage, given, None),
+        Demand::Measured(measure) => states_amount(passage, given, Some(measure)),
     }
 }
 
 /// An amount: a Chinese numeral (近万家, 两种), or a number in digits that is
 /// none of a date's (11月19日), a year's (2024年), a name's (5G, 3D) or one
 /// the question gives itself ("20个项目里有几个是中国的" is not answered by the
-/// paragraph about the 20 projects: the count asked is another).
-fn states_amount(passage: &str, given: &[String]) -> bool {
+/// paragraph about the 20 projects: the count asked is another). With a
+/// `measure`, the amount must be counted in it (1000多万种 for 种).
+fn states_amount(passage: &str, given: &[String], measure: Option<char>) -> bool {
     let chars: Vec<char> = passage.chars().collect();
+    let counted_in = |end: usize| {
+        measure.is_none_or(|m| {
+            chars[end..]
+                .iter()
+                .take(4)
+                .find(|c| !"多余几万千百亿".contains(**c))
+                .is_some_and(|&c| c == m)
+        })
+    };
     let mut i = 0;
     while i < chars.len() {
-        let c = chars[i];
-        if !c.is_ascii_digit() {
-            if is_numeral(c) {
-                return true;
+        let start = i;
+        if !chars[i].is_ascii_digit() {
+            if is_numeral(chars[i]) {
+                while i < chars.len() && is_numeral(chars[i]) {
+                    i += 1;
+                }
+                if counted_in(i) {
+                    return true;
+                }
+            } else {
+                i += 1;
             }
-            i += 1;
             continue;
         }
-        let start = i;
         while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
             i += 1;
         }
@@ -188,7 +226,7 @@ fn states_amount(passage: &str, given: &[String]) -> bool {
         let date = "月日号".contains(next) || (start > 0 && chars[start - 1] == '月');
         let year = next == '年' && run.len() >= 3;
         let name = next.is_ascii_alphabetic();
-        if !(date || year || name || given.iter().any(|g| *g == run)) {
+        if !(date || year || name || given.iter().any(|g| *g == run)) && counted_in(i) {
             return true;
         }
     }
@@ -287,10 +325,12 @@ mod tests {
         assert_eq!(demand("峰会今年从几号开到几号"), Demand::Day);
         assert_eq!(demand("几个分论坛主要聚焦于探讨什么"), Demand::None);
         assert_eq!(demand("有几个分论坛"), Demand::Amount);
-        assert_eq!(demand("眼镜到底几克重"), Demand::Amount);
+        assert_eq!(demand("虚拟李白会说几种语言"), Demand::Measured('种'));
+        assert_eq!(demand("从多少种配方里挑的"), Demand::Measured('种'));
+        assert_eq!(demand("眼镜到底几克重"), Demand::Measured('克'));
         assert_eq!(demand("when does the summit open?"), Demand::Time);
-        assert_eq!(demand("示范工厂有几家"), Demand::Amount);
-        assert_eq!(demand("眼镜重多少克"), Demand::Amount);
+        assert_eq!(demand("示范工厂有几家"), Demand::Measured('家'));
+        assert_eq!(demand("眼镜重多少克"), Demand::Measured('克'));
         assert_eq!(demand("曹振南是哪所大学毕业的"), Demand::Named(NAMED[0].1));
         assert_eq!(
             demand("which hospital uses the model?"),
@@ -342,6 +382,21 @@ mod tests {
         ));
         assert!(is_stated("已培育421家示范工厂", Demand::Amount, &[]));
         assert!(is_stated("全国已建成近万家数字化车间", Demand::Amount, &[]));
+        assert!(is_stated(
+            "全国已建成近万家数字化车间",
+            Demand::Measured('家'),
+            &[]
+        ));
+        assert!(is_stated(
+            "从1000多万种配方中筛选",
+            Demand::Measured('种'),
+            &[]
+        ));
+        assert!(!is_stated(
+            "一项项贴近生活的技术与虚拟李白展开对话",
+            Demand::Measured('种'),
+            &[]
+        ));
         // Dates, years, names and the question's own numbers are no answer.
         assert!(!is_stated(
             "11月19日，20个项目获得2024年领先科技奖，5G可编程网络位列其中",
