@@ -5,7 +5,7 @@
 //! side weighs more, since words can only match through aliases.
 
 use super::lexical::Candidate;
-use super::rank::{Ranked, KEYWORD_WEIGHT};
+use super::rank::{Ranked, FUSED_SPAN_BONUS, KEYWORD_WEIGHT};
 use super::semantic::Similarities;
 use super::SearchSettings;
 
@@ -66,7 +66,8 @@ pub(super) fn fuse(
     for r in ranked.iter_mut() {
         r.score = (1.0 - weight) * norm(r.words, lex_lo, lex_hi)
             + weight * norm(r.semantic_z, sem_lo, sem_hi)
-            + KEYWORD_WEIGHT * r.keyword_coverage;
+            + KEYWORD_WEIGHT * r.keyword_coverage
+            + if r.states_span { FUSED_SPAN_BONUS } else { 0.0 };
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
 }

@@ -93,6 +93,13 @@ const QUESTION_WORDS: &[&str] = &[
     "哪一年",
     "几月",
     "几号",
+    // a span asked (几号到几号): the 到 between is no content word
+    "几号到几号",
+    "几号至几号",
+    "几号开到几号",
+    "几日到几日",
+    "几日至几日",
+    "哪天到哪天",
     "几点",
     "多少",
     "多大",

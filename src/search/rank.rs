@@ -15,6 +15,9 @@ const CUE_BONUS: f32 = 0.1;
 /// always the answer, while the question's few words (今年, 峰会) match
 /// everywhere.
 const SPAN_BONUS: f32 = 1.0;
+/// The same bonus in the fused score (its share of `words`), which the
+/// semantic side must not outweigh: e5 cannot tell 19日至22日 from 20日.
+pub(super) const FUSED_SPAN_BONUS: f32 = SENTENCE_WEIGHT * SPAN_BONUS;
 /// Weight of keyword coverage in the final score: BM25 weighs words by their
 /// rarity in the corpus only, keyword coverage by their specificity in
 /// general Chinese too, so it prefers the passage holding what the question
@@ -72,6 +75,8 @@ pub(super) struct Ranked {
     /// Per sentence: its coverage plus cue bonus.
     pub sentence_scores: Vec<f32>,
     pub best_sentence: usize,
+    /// A sentence states the span of days asked for (see [`SPAN_BONUS`]).
+    pub states_span: bool,
     /// How far the passage stands out semantically (0 without the model).
     pub semantic_z: f32,
     /// Its raw e5 cosine with the question (0 without the model).
@@ -106,22 +111,29 @@ pub(super) fn score_passage(
     } else {
         CUE_BONUS
     };
+    let mut states_span = false;
     for (score, range) in sentence_scores.iter_mut().zip(&passage.folded_sentences) {
         if *score > 0.0 && has_cue(&passage.folded[range.clone()], analysis.cue) {
             *score += bonus;
+            states_span |= analysis.cue == Cue::Days;
         }
     }
-    let keyword_total: f32 = analysis
-        .keywords
-        .iter()
-        .map(|k| k.weight)
-        .sum::<f32>()
-        .max(f32::EPSILON);
-    let keyword_covered: f32 = analysis
+    let mut keyword_total: f32 = analysis.keywords.iter().map(|k| k.weight).sum();
+    let mut keyword_covered: f32 = analysis
         .keywords
         .iter()
         .map(|k| k.weight * presence(passage, k))
         .sum();
+    // A span asked for (几号到几号) is what the question is about as much as
+    // its few words (峰会): it counts as one more keyword, of their mean weight.
+    if analysis.cue == Cue::Days && !analysis.keywords.is_empty() {
+        let mean = keyword_total / analysis.keywords.len() as f32;
+        keyword_total += mean;
+        if states_span {
+            keyword_covered += mean;
+        }
+    }
+    let keyword_total = keyword_total.max(f32::EPSILON);
     let (best_sentence, best) =
         sentence_scores
             .iter()
@@ -134,6 +146,7 @@ pub(super) fn score_passage(
     let keyword_coverage = keyword_covered / keyword_total;
     let words = bm25 + SENTENCE_WEIGHT * best;
     Ranked {
+        states_span,
         passage: doc,
         score: words + KEYWORD_WEIGHT * keyword_coverage,
         words,
