@@ -11,7 +11,7 @@
 //! 职务, 城市, 名字) are not.
 
 use super::demand::is_numeral;
-use super::question::mentions;
+use super::question::{mentions, words_before};
 use super::year::{year_of, Year};
 use crate::text::mostly_latin;
 
@@ -52,7 +52,7 @@ pub(super) fn asked_of(folded: &str) -> Asked {
     }
     if latin {
         for (triggers, words) in ENGLISH {
-            if triggers.iter().any(|t| mentions(folded, t, true)) {
+            if triggers.iter().any(|t| asks_in_english(folded, t)) {
                 need(words);
             }
         }
@@ -89,6 +89,17 @@ pub(super) fn asked_of(folded: &str) -> Asked {
         })
     };
     asked
+}
+
+/// Whether an English question asks for the attribute `word`: named after
+/// a possessive ("Xiaomi's founder said …") it only says who is meant,
+/// unless the question asks who or what that is ("who is Xiaomi's founder").
+fn asks_in_english(folded: &str, word: &str) -> bool {
+    let asks_what_it_is = ["who is", "who's", "who was", "what is", "what's", "whats"]
+        .iter()
+        .any(|w| folded.starts_with(w));
+    words_before(folded, word)
+        .any(|w| asks_what_it_is || !(w.ends_with("'s") || w.ends_with("’s") || w.ends_with("s'")))
 }
 
 /// Whether `folded` asks for the attribute `word`: it occurs next to a
@@ -535,6 +546,12 @@ mod tests {
     #[test]
     fn english_attributes_are_whole_words() {
         assert!(!asked_of("where was lei jun born").is_met("小米集团创始人雷军说"));
+        // A possessive names whom it is about; asking who that is asks for it.
+        assert_eq!(
+            asked_of("how many formulas did xiaomi's founder say were screened?"),
+            Asked::default()
+        );
+        assert_eq!(asked_of("who is xiaomi's founder?").groups.len(), 1);
         assert_eq!(asked_of("what was born in the forum").groups.len(), 1);
         assert_eq!(asked_of("stubborn questions").groups.len(), 0);
     }

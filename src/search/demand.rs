@@ -62,7 +62,8 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
         Demand::Year
     } else if asks(DAY, &["what date", "which day"]) || asks_ji(folded, "号") {
         Demand::Day
-    } else if asks(TIME, &["when", "what time"]) || asks_ji(folded, "月点") {
+    } else if asks(TIME, &["what time"]) || (latin && asks_when(folded)) || asks_ji(folded, "月点")
+    {
         Demand::Time
     } else if asks(
         AMOUNT,
@@ -73,6 +74,44 @@ pub(super) fn demand_of(folded: &str, cue: Cue) -> Demand {
     } else {
         Demand::None
     }
+}
+
+/// Whether an English question asks when: "when" before a verb it asks
+/// with (when was, when did, since when), not the "when" of a clause
+/// ("When developing its cars, how many formulas did Xiaomi screen?").
+fn asks_when(folded: &str) -> bool {
+    const ASKING: &[&str] = &[
+        "is",
+        "was",
+        "are",
+        "were",
+        "did",
+        "does",
+        "do",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "has",
+        "have",
+        "had",
+        "exactly",
+        "precisely",
+        "?",
+        "",
+    ];
+    folded.match_indices("when").any(|(at, _)| {
+        let before = folded[..at].chars().next_back();
+        let rest = &folded[at + "when".len()..];
+        let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !rest.starts_with(|c: char| c.is_ascii_alphanumeric());
+        let next = rest
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '?')
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
+        whole && (ASKING.contains(&next) || folded[..at].trim_end().ends_with("since"))
+    })
 }
 
 /// Institutions a which-question can ask for, the words that name one in a
@@ -329,6 +368,11 @@ mod tests {
         assert_eq!(demand("从多少种配方里挑的"), Demand::Measured('种'));
         assert_eq!(demand("眼镜到底几克重"), Demand::Measured('克'));
         assert_eq!(demand("when does the summit open?"), Demand::Time);
+        assert_eq!(demand("and when?"), Demand::Time);
+        assert_eq!(
+            demand("when developing materials for its cars, what did xiaomi screen?"),
+            Demand::None
+        );
         assert_eq!(demand("示范工厂有几家"), Demand::Measured('家'));
         assert_eq!(demand("眼镜重多少克"), Demand::Measured('克'));
         assert_eq!(demand("曹振南是哪所大学毕业的"), Demand::Named(NAMED[0].1));

@@ -584,8 +584,6 @@ pub(super) fn cue_of(folded: &str) -> Cue {
         "收费",
         "多贵",
         "how much",
-        "price",
-        "cost",
     ];
     const AGE: &[&str] = &[
         "多大了",
@@ -630,7 +628,7 @@ pub(super) fn cue_of(folded: &str) -> Cue {
             .any(|w| chars.may_hold(w) && mentions(folded, w, latin))
     };
     let money_noun = any(MONEY_NOUNS) && any(AMOUNT);
-    if any(MONEY) || money_noun {
+    if any(MONEY) || money_noun || (latin && asks_price_in_english(folded)) {
         Cue::Money
     } else if any(LINK) {
         Cue::Link
@@ -706,6 +704,55 @@ pub(super) fn mentions(folded: &str, word: &str, latin: bool) -> bool {
             !before.is_some_and(|c| c.is_ascii_alphanumeric())
                 && !after.is_some_and(|c| c.is_ascii_alphanumeric())
         })
+}
+
+/// The word before each whole-word occurrence of `word` in `folded` (an
+/// English question), "" at the start.
+pub(super) fn words_before<'a>(folded: &'a str, word: &'a str) -> impl Iterator<Item = &'a str> {
+    folded.match_indices(word).filter_map(move |(at, _)| {
+        let before = folded[..at].chars().next_back();
+        let after = folded[at + word.len()..].chars().next();
+        let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric());
+        whole.then(|| folded[..at].split_whitespace().next_back().unwrap_or(""))
+    })
+}
+
+/// Whether an English question asks a price: "the price", "what price",
+/// "how much does it cost" — not a surname (Christopher Price says …).
+fn asks_price_in_english(folded: &str) -> bool {
+    const BEFORE_PRICE: &[&str] = &[
+        "the",
+        "a",
+        "its",
+        "their",
+        "his",
+        "her",
+        "retail",
+        "ticket",
+        "selling",
+        "sale",
+        "entry",
+        "admission",
+        "unit",
+        "market",
+        "asking",
+        "what",
+        "what's",
+        "whats",
+        "which",
+        "any",
+        "starting",
+        "launch",
+    ];
+    const BEFORE_COST: &[&str] = &[
+        "it", "they", "does", "did", "do", "will", "would", "the", "total", "to", "what", "what's",
+        "whats",
+    ];
+    words_before(folded, "price").any(|w| BEFORE_PRICE.contains(&w))
+        || words_before(folded, "prices").any(|w| BEFORE_PRICE.contains(&w))
+        || words_before(folded, "cost").any(|w| BEFORE_COST.contains(&w))
+        || words_before(folded, "costs").any(|w| BEFORE_COST.contains(&w))
 }
 
 pub(super) fn has_cue(sentence: &str, cue: Cue) -> bool {
@@ -804,6 +851,12 @@ mod tests {
             Cue::Money
         );
         assert_eq!(cue_of("what is the price of a ticket?"), Cue::Money);
+        assert_eq!(cue_of("how much does it cost?"), Cue::Money);
+        // A surname is no price.
+        assert_ne!(
+            cue_of("what challenges does ericsson's christopher price see?"),
+            Cue::Money
+        );
         assert_ne!(cue_of("what did the costume look like?"), Cue::Money);
         assert!(has_cue("奖金为100万元", Cue::Money));
         assert!(!has_cue("20个项目获得领先科技奖", Cue::Money));
