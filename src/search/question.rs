@@ -117,6 +117,39 @@ const QUESTION_WORDS: &[&str] = &[
     "聊了啥",
     "说了什么",
     "讲了什么",
+    // Cantonese (written in Hong Kong chats): question words, and particles
+    // that no Mandarin word holds
+    "乜嘢",
+    "咩嘢",
+    "做咩",
+    "咩",
+    "乜",
+    "边个",
+    "边度",
+    "边啲",
+    "边间",
+    "边位",
+    "几多",
+    "点解",
+    "点样",
+    "系咪",
+    "系唔系",
+    "有冇",
+    "嘅",
+    "咗",
+    "喺",
+    "嗰",
+    "啲",
+    "嘢",
+    "佢哋",
+    "佢",
+    "冇",
+    "唔",
+    "嚟",
+    "噉",
+    "喎",
+    "囉",
+    "㗎",
     // particles that end a question
     "到底",
     "究竟",
@@ -837,6 +870,10 @@ mod tests {
         );
         // Content words holding a masked form's chars stay whole.
         assert!(mask_question_words("整合到什么程度").contains("整合"));
+        // Cantonese particles and question words make no terms.
+        let masked = mask_question_words("洪曜庄喺分论坛上话人工智能开辟咗乜嘢");
+        assert!(!masked.contains('喺') && !masked.contains('咗') && !masked.contains("乜嘢"));
+        assert!(masked.contains("洪曜庄") && masked.contains("开辟"));
     }
 
     #[test]
