@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 
 use super::asked::{asked_of, Asked};
 use super::background::specificity;
+use super::colloquial;
 use super::demand::{demand_of, digit_runs, Demand};
 use super::glossary;
 use super::question::{cue_of, distinct, is_stop_word, mask_question_words, Cue};
@@ -248,6 +249,8 @@ pub(super) fn analyse(
     let (rest, mut aliases) = apply_synonyms(&masked, synonyms);
     let (rest, translated) = glossary::translate(&rest, |zh| statistics.df(fields.words, zh) > 0);
     aliases.extend(translated);
+    let (rest, written) = colloquial::standardise(&rest, |w| statistics.df(fields.words, w) > 0);
+    aliases.extend(written);
     let weigher = Weigher {
         statistics,
         fields,

@@ -11,6 +11,7 @@ mod analysis;
 mod answer;
 mod asked;
 mod background;
+mod colloquial;
 mod counted;
 mod demand;
 pub mod followup;
