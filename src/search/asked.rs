@@ -24,6 +24,9 @@ pub(super) struct Asked {
     duration: bool,
     /// The year asked about (明年, 2025年), met by [`super::year::is_about`].
     pub year: Year,
+    /// The question asks who holds a title, and not a deputy's (主任是谁, not
+    /// 副主任是谁).
+    head_asked: bool,
 }
 
 impl Asked {
@@ -31,8 +34,17 @@ impl Asked {
     pub fn is_met(&self, passage: &str) -> bool {
         self.groups
             .iter()
-            .all(|words| words.iter().any(|w| passage.contains(w)))
+            .all(|words| words.iter().any(|w| self.mentions(passage, w)))
             && (!self.duration || states_duration(passage))
+    }
+
+    /// Whether `passage` has `word`, and when the question asks who holds a
+    /// title, not only as a deputy's (副主任 names no 主任, 资深副总裁 no 总裁),
+    /// unless a deputy is what is asked. "曹主任期待的是什么" asks no holder.
+    fn mentions(&self, passage: &str, word: &str) -> bool {
+        passage
+            .match_indices(word)
+            .any(|(at, _)| !self.head_asked || !passage[..at].ends_with('副'))
     }
 }
 
@@ -73,6 +85,10 @@ pub(super) fn asked_of(folded: &str) -> Asked {
         }
     }
     asked.year = year_of(folded);
+    asked.head_asked = !folded.contains('副')
+        && ["是谁", "谁是", "叫什么", "叫啥", "是哪位", "何人", "名字"]
+            .iter()
+            .any(|w| folded.contains(w));
     asked.duration = if latin {
         mentions(folded, "how long", true) || mentions(folded, "how many years", true)
     } else {
@@ -530,6 +546,12 @@ mod tests {
         let asked = asked_of("中国网络空间研究院的院长是谁");
         assert!(!asked.is_met("蓝皮书由中国网络空间研究院编写"));
         assert!(asked.is_met("中国网络空间研究院院长某某表示"));
+        // A deputy's title names no head.
+        let head = asked_of("研究中心的主任是谁");
+        assert!(!head.is_met("国家高性能计算机工程技术研究中心副主任曹振南"));
+        assert!(head.is_met("中心主任某某与副主任曹振南"));
+        assert!(asked_of("研究中心的副主任是谁").is_met("研究中心副主任曹振南"));
+        assert!(asked_of("曹主任期待的是什么").is_met("研究中心副主任曹振南表示"));
         assert_eq!(asked_of("蓝皮书由哪个机构编写"), Asked::default());
     }
 
