@@ -265,7 +265,7 @@ fn states_amount(passage: &str, given: &[String], measure: Option<char>) -> bool
         let date = "月日号".contains(next) || (start > 0 && chars[start - 1] == '月');
         let year = next == '年' && run.len() >= 3;
         let name = next.is_ascii_alphabetic();
-        if !(date || year || name || given.iter().any(|g| *g == run)) && counted_in(i) {
+        if !(date || year || name || given.contains(&run)) && counted_in(i) {
             return true;
         }
     }
