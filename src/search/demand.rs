@@ -8,7 +8,7 @@
 //! cannot hold the answer.
 
 use super::counted::{counted_of, is_counted, Counted};
-use super::question::{has_cue, mentions, Cue};
+use super::question::{has_cue, mentions, neighbours, Cue};
 use crate::text::mostly_latin;
 
 /// The kind of fact a question asks for, when it names one.
@@ -98,20 +98,9 @@ fn asks_when(folded: &str) -> bool {
         "had",
         "exactly",
         "precisely",
-        "?",
         "",
     ];
-    folded.match_indices("when").any(|(at, _)| {
-        let before = folded[..at].chars().next_back();
-        let rest = &folded[at + "when".len()..];
-        let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric())
-            && !rest.starts_with(|c: char| c.is_ascii_alphanumeric());
-        let next = rest
-            .split(|c: char| !c.is_ascii_alphanumeric() && c != '?')
-            .find(|w| !w.is_empty())
-            .unwrap_or("");
-        whole && (ASKING.contains(&next) || folded[..at].trim_end().ends_with("since"))
-    })
+    neighbours(folded, "when").any(|(before, after)| ASKING.contains(&after) || before == "since")
 }
 
 /// Institutions a which-question can ask for, the words that name one in a

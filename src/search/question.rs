@@ -739,16 +739,29 @@ pub(super) fn mentions(folded: &str, word: &str, latin: bool) -> bool {
         })
 }
 
-/// The word before each whole-word occurrence of `word` in `folded` (an
-/// English question), "" at the start.
-pub(super) fn words_before<'a>(folded: &'a str, word: &'a str) -> impl Iterator<Item = &'a str> {
+/// The words before and after each whole-word occurrence of `word` in
+/// `folded` (an English question), without punctuation; "" at either end.
+pub(super) fn neighbours<'a>(
+    folded: &'a str,
+    word: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let bare = |w: &'a str| w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'');
     folded.match_indices(word).filter_map(move |(at, _)| {
-        let before = folded[..at].chars().next_back();
-        let after = folded[at + word.len()..].chars().next();
-        let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric())
-            && !after.is_some_and(|c| c.is_ascii_alphanumeric());
-        whole.then(|| folded[..at].split_whitespace().next_back().unwrap_or(""))
+        let (before, after) = (&folded[..at], &folded[at + word.len()..]);
+        let whole = !before.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && !after.starts_with(|c: char| c.is_ascii_alphanumeric());
+        whole.then(|| {
+            (
+                bare(before.split_whitespace().next_back().unwrap_or("")),
+                bare(after.split_whitespace().next().unwrap_or("")),
+            )
+        })
     })
+}
+
+/// The word before each whole-word occurrence of `word` in `folded`.
+pub(super) fn words_before<'a>(folded: &'a str, word: &'a str) -> impl Iterator<Item = &'a str> {
+    neighbours(folded, word).map(|(before, _)| before)
 }
 
 /// Whether an English question asks a price: "the price", "what price",
